@@ -1,0 +1,19 @@
+"""Calculation settings: one validated model plus YAML presets.
+
+Examples
+--------
+>>> from superatom.calc_settings import load_preset
+>>> load_preset("gas", xc="PBE").solvent
+'none'
+"""
+
+from __future__ import annotations
+
+from superatom.calc_settings.settings import (
+    CalcSettings,
+    available_presets,
+    load_preset,
+    parse_overrides,
+)
+
+__all__ = ["CalcSettings", "available_presets", "load_preset", "parse_overrides"]

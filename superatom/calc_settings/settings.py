@@ -1,0 +1,163 @@
+"""The :class:`CalcSettings` model and the YAML presets shipped beside it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from superatom.errors import InputError
+
+PRESET_PACKAGE = "superatom.calc_settings"
+
+
+class CalcSettings(BaseModel):
+    """Everything that defines one SCF calculation besides the geometry.
+
+    Units: ``conv_tol`` in Hartree, ``max_memory_mb`` in MB, ``solvent_eps`` dimensionless.
+
+    Examples
+    --------
+    >>> s = CalcSettings(xc="PBE0", basis="def2-svp", solvent="pcm")
+    >>> s.spin_treatment(multiplicity=3)
+    'UKS'
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    xc: str = Field("PBE0", description="Exchange-correlation functional (libxc name).")
+    basis: str = Field("def2-svp", description="Orbital basis for every element.")
+    ecp: str | None = Field(
+        "auto",
+        description="'auto': the basis's own ECP for every element beyond Kr; None: all-electron.",
+    )
+    fallback_basis: str = Field(
+        "stuttgart_rsc",
+        description="Basis+ECP for heavy elements the main basis lacks (Ce-Yb for def2).",
+    )
+    density_fit: bool = True
+    aux_basis: str | None = Field(
+        "def2-universal-jkfit", description="Auxiliary basis for density fitting."
+    )
+    grids_level: int = Field(3, ge=0, le=9)
+    conv_tol: float = Field(1e-9, gt=0, lt=1e-3)
+    max_cycle: int = Field(100, ge=1)
+    solvent: Literal["none", "pcm", "smd"] = "none"
+    solvent_eps: float = Field(78.3553, gt=1.0, description="Dielectric constant for C-PCM.")
+    solvent_name: str = Field("water", description="Solvent name for SMD.")
+    dispersion: Literal["none", "d3bj", "d4"] = "none"
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    max_memory_mb: int = Field(4000, ge=100)
+    frontier_window: int = Field(
+        6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
+    )
+    fallback_ladder: bool = Field(True, description="Retry unconverged SCF with safer solvers.")
+
+    @field_validator("xc", "basis")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("basis", "fallback_basis", "aux_basis")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if isinstance(value, str) else value
+
+    def spin_treatment(self, multiplicity: int) -> str:
+        """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""
+        return "RKS" if multiplicity == 1 else "UKS"
+
+    def fingerprint(self) -> str:
+        """Stable sha256 of the settings that change the physics (not device or memory).
+
+        Examples
+        --------
+        >>> CalcSettings().fingerprint() == CalcSettings(device="cpu").fingerprint()
+        True
+        """
+        physics = self.model_dump(exclude={"device", "max_memory_mb", "frontier_window"})
+        text = json.dumps(physics, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def available_presets() -> list[str]:
+    """Names of the YAML presets shipped with superatom.
+
+    Examples
+    --------
+    >>> sorted(available_presets())[:2]
+    ['fast', 'gas']
+    """
+    folder = resources.files(PRESET_PACKAGE) / "presets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _read_preset(name: str) -> dict[str, Any]:
+    if name not in available_presets():
+        raise InputError(
+            f"unknown preset '{name}': choose one of {', '.join(available_presets())}"
+        )
+    text = (resources.files(PRESET_PACKAGE) / "presets" / f"{name}.yaml").read_text()
+    return yaml.safe_load(text) or {}
+
+
+def load_preset(name: str = "screening", **overrides: Any) -> CalcSettings:
+    """Build :class:`CalcSettings` from a shipped preset plus keyword overrides.
+
+    Unknown keys and invalid values raise :class:`~superatom.errors.InputError` with a
+    one-line message naming the key.
+
+    Examples
+    --------
+    >>> load_preset("fast", basis="sto-3g").basis
+    'sto-3g'
+    >>> load_preset("fast", colour="red")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: unknown setting 'colour': allowed keys are ...
+    """
+    values = _read_preset(name)
+    values.update(overrides)
+    return settings_from_dict(values)
+
+
+def settings_from_dict(values: dict[str, Any]) -> CalcSettings:
+    """Validate a plain mapping into :class:`CalcSettings` with one-line errors."""
+    unknown = sorted(set(values) - set(CalcSettings.model_fields))
+    if unknown:
+        raise InputError(
+            f"unknown setting '{unknown[0]}': allowed keys are "
+            + ", ".join(CalcSettings.model_fields)
+        )
+    try:
+        return CalcSettings(**values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"invalid setting '{key}': {first['msg']}") from None
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """Turn ``["xc=PBE", "grids_level=1"]`` into a dict, values parsed as YAML scalars.
+
+    Examples
+    --------
+    >>> parse_overrides(["grids_level=1", "density_fit=false", "xc=PBE"])
+    {'grids_level': 1, 'density_fit': False, 'xc': 'PBE'}
+    """
+    result: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"malformed --set '{pair}': write it as key=value")
+        try:
+            result[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            result[key.strip()] = raw
+    return result

@@ -1,0 +1,89 @@
+"""Where results live: a jobflow ``JobStore`` on montydb (default) or MongoDB.
+
+Location, in order: the ``location`` argument, ``$SUPERATOM_DB``, ``db:`` in the config file
+(``$SUPERATOM_CONFIG`` or ``<user config dir>/superatom/config.yaml``), then
+``<user data dir>/superatom/db``. A value starting with ``mongodb://`` or ``mongodb+srv://``
+selects MongoDB; anything else is a folder for the embedded montydb (sqlite) store.
+
+Examples
+--------
+>>> import tempfile
+>>> store = open_store(tempfile.mkdtemp())
+>>> type(store.docs_store).__name__, sorted(store.additional_stores)
+('MontyStore', ['data'])
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jobflow import JobStore
+from platformdirs import user_config_dir, user_data_dir
+
+from superatom.errors import InputError
+
+DATABASE_NAME = "superatom"
+OUTPUTS = "outputs"
+DATA = "outputs_data"
+
+
+def config_path() -> Path:
+    """Path of the YAML config file (it need not exist)."""
+    env = os.environ.get("SUPERATOM_CONFIG")
+    return Path(env) if env else Path(user_config_dir("superatom")) / "config.yaml"
+
+
+def read_config() -> dict[str, Any]:
+    """Parsed config file, ``{}`` if absent; malformed YAML is a one-line InputError."""
+    path = config_path()
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise InputError(f"config file {path} is not valid YAML{where}: fix or delete it") from None
+    if not isinstance(data, dict):
+        raise InputError(f"config file {path} must be a mapping such as 'db: /path/to/folder'")
+    return data
+
+
+def is_mongo_uri(location: str) -> bool:
+    return location.startswith(("mongodb://", "mongodb+srv://"))
+
+
+def store_location(location: str | os.PathLike | None = None) -> str:
+    """Resolve the store location (folder path or MongoDB URI) as described above."""
+    if location:
+        return str(location)
+    if os.environ.get("SUPERATOM_DB"):
+        return os.environ["SUPERATOM_DB"]
+    configured = read_config().get("db")
+    if configured:
+        return str(configured)
+    return str(Path(user_data_dir("superatom")) / "db")
+
+
+def open_store(location: str | os.PathLike | None = None) -> JobStore:
+    """A jobflow ``JobStore`` with a ``data`` store for large arrays (not yet connected)."""
+    where = store_location(location)
+    database = read_config().get("database", DATABASE_NAME) if location is None else DATABASE_NAME
+    if is_mongo_uri(where):
+        from maggma.stores import MongoURIStore
+
+        docs = MongoURIStore(where, OUTPUTS, database=database)
+        data = MongoURIStore(where, DATA, database=database)
+    else:
+        from maggma.stores import MontyStore
+
+        folder = Path(where).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        docs = MontyStore(OUTPUTS, database_path=str(folder), database_name=database,
+                          storage="sqlite")
+        data = MontyStore(DATA, database_path=str(folder), database_name=database,
+                          storage="sqlite")
+    return JobStore(docs, additional_stores={"data": data})

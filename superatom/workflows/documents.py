@@ -1,0 +1,115 @@
+"""Pydantic task documents stored by superatom jobs (eV and Angstrom at this edge)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from superatom.workflows.arrays import StoredArray
+
+
+class OrbitalData(BaseModel):
+    """Large arrays of one SCF, kept in the JobStore's ``data`` store (Hartree, AO basis).
+
+    Spin-resolved arrays carry a leading axis of 2 for open shells.
+    """
+
+    mo_coeff: StoredArray
+    mo_energy: StoredArray
+    mo_occ: StoredArray
+    overlap: StoredArray
+    fock: StoredArray
+    ao_atom: StoredArray
+    ao_l: StoredArray
+    ao_labels: list[str]
+
+    @classmethod
+    def from_arrays(cls, **arrays: Any) -> OrbitalData:
+        labels = list(arrays.pop("ao_labels"))
+        return cls(ao_labels=labels, **{k: StoredArray.from_array(v) for k, v in arrays.items()})
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All arrays as numpy, keyed by field name (``ao_labels`` excluded)."""
+        return {
+            name: getattr(self, name).to_array()
+            for name in type(self).model_fields
+            if name != "ao_labels"
+        }
+
+
+class OrbitalLevel(BaseModel):
+    """One orbital of the frontier window with its composition."""
+
+    label: str = Field(description="HOMO, HOMO-1, LUMO, LUMO+1, ... (alpha/beta suffix if UKS)")
+    spin: str = Field(description="'restricted', 'alpha' or 'beta'")
+    index: int
+    energy_ev: float
+    occupation: float
+    fragment_weights: dict[str, float] = Field(default_factory=dict)
+    element_weights: dict[str, float] = Field(default_factory=dict)
+    participation_ratio: float | None = None
+
+
+class FrontierOrbitalDoc(BaseModel):
+    """Frontier-orbital result of one system, with everything needed to reproduce it."""
+
+    job_uuid: str | None = None
+    name: str = ""
+    formula: str
+    reduced_formula: str
+    elements: list[str]
+    n_atoms: int
+    charge: int
+    multiplicity: int
+    system_class: str | None = None
+    campaign: str | None = None
+    n_units: int | None = None
+    tags: dict[str, Any] = Field(default_factory=dict)
+    fragments: list[str] = Field(default_factory=list)
+    molecule: dict[str, Any] = Field(description="pymatgen Molecule.as_dict(), Angstrom")
+
+    method: str = Field(description="'UKS-PBE0/def2-svp C-PCM(78.4)' style summary")
+    spin_treatment: str
+    settings: dict[str, Any]
+    basis_by_element: dict[str, str]
+    ecp_by_element: dict[str, str]
+    n_electrons: int
+    n_core_ecp: int
+    nao: int
+
+    e_tot_ha: float
+    e_tot_ev: float
+    solvent_energy_ha: float | None = None
+    homo_ev: float | None
+    lumo_ev: float | None
+    gap_ev: float | None
+    homo_alpha_ev: float | None = None
+    lumo_alpha_ev: float | None = None
+    gap_alpha_ev: float | None = None
+    homo_beta_ev: float | None = None
+    lumo_beta_ev: float | None = None
+    gap_beta_ev: float | None = None
+    spin_square: float | None = None
+
+    orbital_energies_ev: list[float] | list[list[float]]
+    occupations: list[float] | list[list[float]]
+    frontier: list[OrbitalLevel] = Field(default_factory=list)
+    composition_method: str = "mulliken"
+
+    converged: bool
+    scf_cycles: int
+    scf_attempts: list[dict[str, Any]]
+    device: str
+    device_name: str
+    timings: dict[str, float]
+    versions: dict[str, str]
+    input_hash: str
+    reused_from: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    orbitals: OrbitalData | None = Field(
+        None, description="MO coefficients, overlap, Fock (data store)"
+    )

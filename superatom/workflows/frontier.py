@@ -1,0 +1,252 @@
+"""Frontier-orbital job: Molecule + settings -> :class:`FrontierOrbitalDoc`.
+
+Examples
+--------
+>>> from jobflow import run_locally
+>>> from pymatgen.core import Molecule
+>>> from superatom.workflows.frontier import FrontierOrbitalMaker
+>>> water = Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.757, 0.587], [0, -0.757, 0.587]])
+>>> job = FrontierOrbitalMaker(preset="fast").make(water)
+>>> doc = run_locally(job, ensure_success=True)[job.uuid][1].output   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from jobflow import CURRENT_JOB, JobConfig, Maker, job
+from pymatgen.core import Molecule
+
+from superatom import HARTREE_TO_EV
+from superatom.analysis.composition import fragment_composition, participation_ratio
+from superatom.analysis.frontier import frontier_levels
+from superatom.calc_settings import CalcSettings, load_preset
+from superatom.workflows import engine
+from superatom.workflows.documents import FrontierOrbitalDoc, OrbitalData, OrbitalLevel
+from superatom.workflows.hashing import input_hash
+
+
+def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
+    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``."""
+    text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
+    if settings.density_fit:
+        text += " DF"
+    if settings.solvent == "pcm":
+        text += f" C-PCM(eps={settings.solvent_eps:.2f})"
+    elif settings.solvent == "smd":
+        text += f" SMD({settings.solvent_name})"
+    if settings.dispersion != "none":
+        text += f" {settings.dispersion.upper()}"
+    return text
+
+
+def _level_label(position: int) -> str:
+    if position <= 0:
+        return "HOMO" if position == 0 else f"HOMO{position}"
+    return "LUMO" if position == 1 else f"LUMO+{position - 1}"
+
+
+def frontier_window(
+    molecule: Molecule, result: engine.SCFResult, window: int
+) -> list[OrbitalLevel]:
+    """Composition (fragment and element, Mulliken) of the orbitals around the gap."""
+    fragments = molecule.site_properties.get("fragment")
+    elements = [site.specie.symbol for site in molecule]
+    channels = (
+        [("restricted", result.mo_energy, result.mo_occ, result.mo_coeff)]
+        if result.restricted
+        else [
+            (spin, result.mo_energy[k], result.mo_occ[k], result.mo_coeff[k])
+            for k, spin in enumerate(("alpha", "beta"))
+        ]
+    )
+    levels: list[OrbitalLevel] = []
+    for spin, energy, occ, coeff in channels:
+        n_occ = int(np.count_nonzero(occ > 0.5))
+        chosen = np.arange(max(0, n_occ - window), min(len(energy), n_occ + window))
+        el_names, el_w = fragment_composition(
+            coeff[:, chosen], result.overlap, result.ao_atom, elements
+        )
+        fr_names, fr_w, pr = [], None, None
+        if fragments:
+            fr_names, fr_w = fragment_composition(
+                coeff[:, chosen], result.overlap, result.ao_atom, [str(f) for f in fragments]
+            )
+            pr = participation_ratio(fr_w)
+        for column, index in enumerate(chosen):
+            suffix = "" if spin == "restricted" else f"({spin[0]})"
+            levels.append(
+                OrbitalLevel(
+                    label=_level_label(int(index) - n_occ + 1) + suffix,
+                    spin=spin,
+                    index=int(index),
+                    energy_ev=float(energy[index] * HARTREE_TO_EV),
+                    occupation=float(occ[index]),
+                    element_weights={n: float(el_w[k, column]) for k, n in enumerate(el_names)},
+                    fragment_weights=(
+                        {n: float(fr_w[k, column]) for k, n in enumerate(fr_names)}
+                        if fr_w is not None
+                        else {}
+                    ),
+                    participation_ratio=float(pr[column]) if pr is not None else None,
+                )
+            )
+    return levels
+
+
+def build_frontier_doc(
+    molecule: Molecule,
+    settings: CalcSettings,
+    result: engine.SCFResult,
+    metadata: dict[str, Any] | None = None,
+    timings: dict[str, float] | None = None,
+) -> FrontierOrbitalDoc:
+    """Assemble the stored document from an :class:`engine.SCFResult`."""
+    meta = dict(metadata or {})
+    spin_treatment = "RKS" if result.restricted else "UKS"
+    levels = frontier_levels(result.mo_energy, result.mo_occ)
+    fragments = molecule.site_properties.get("fragment")
+    fragment_names = list(dict.fromkeys(str(f) for f in fragments)) if fragments else []
+    return FrontierOrbitalDoc(
+        name=meta.pop("name", "") or molecule.composition.reduced_formula,
+        system_class=meta.pop("system_class", None),
+        campaign=meta.pop("campaign", None),
+        n_units=meta.pop("n_units", None),
+        tags=meta,
+        formula=molecule.composition.formula.replace(" ", ""),
+        reduced_formula=molecule.composition.reduced_formula,
+        elements=sorted({site.specie.symbol for site in molecule}),
+        n_atoms=len(molecule),
+        charge=round(molecule.charge),
+        multiplicity=int(molecule.spin_multiplicity),
+        fragments=fragment_names,
+        molecule=molecule.as_dict(),
+        method=method_summary(settings, spin_treatment),
+        spin_treatment=spin_treatment,
+        settings=settings.model_dump(),
+        basis_by_element=result.basis_by_element,
+        ecp_by_element=result.ecp_by_element,
+        n_electrons=result.n_electrons,
+        n_core_ecp=result.n_core_ecp,
+        nao=result.nao,
+        e_tot_ha=result.e_tot,
+        e_tot_ev=result.e_tot * HARTREE_TO_EV,
+        solvent_energy_ha=result.solvent_energy,
+        homo_ev=levels["homo_ev"],
+        lumo_ev=levels["lumo_ev"],
+        gap_ev=levels["gap_ev"],
+        **{
+            key: levels.get(key)
+            for key in (
+                "homo_alpha_ev", "lumo_alpha_ev", "gap_alpha_ev",
+                "homo_beta_ev", "lumo_beta_ev", "gap_beta_ev",
+            )
+        },
+        spin_square=result.spin_square,
+        orbital_energies_ev=(result.mo_energy * HARTREE_TO_EV).tolist(),
+        occupations=result.mo_occ.tolist(),
+        frontier=frontier_window(molecule, result, settings.frontier_window),
+        converged=result.converged,
+        scf_cycles=result.cycles,
+        scf_attempts=result.attempts,
+        device=result.device,
+        device_name=result.device_name,
+        timings={"scf_s": result.wall_s, **(timings or {})},
+        versions=result.versions,
+        input_hash=input_hash(molecule, settings),
+        orbitals=OrbitalData.from_arrays(
+            mo_coeff=result.mo_coeff,
+            mo_energy=result.mo_energy,
+            mo_occ=result.mo_occ,
+            overlap=result.overlap,
+            fock=result.fock,
+            ao_atom=result.ao_atom,
+            ao_l=result.ao_l,
+            ao_labels=result.ao_labels,
+        ),
+    )
+
+
+def compute_frontier(
+    molecule: Molecule,
+    settings: CalcSettings,
+    metadata: dict[str, Any] | None = None,
+    initial_dm: np.ndarray | None = None,
+    chkfile: str | None = None,
+) -> FrontierOrbitalDoc:
+    """Run the SCF and build the document, outside any workflow manager."""
+    start = time.perf_counter()
+    result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile)
+    doc = build_frontier_doc(molecule, settings, result, metadata)
+    doc.timings["total_s"] = time.perf_counter() - start
+    return doc
+
+
+def find_reusable(store, digest: str) -> dict | None:
+    """Newest converged stored frontier document with this input hash, or None."""
+    if store is None:
+        return None
+    return store.query_one(
+        {"output.input_hash": digest, "output.converged": True, "output.reused_from": None},
+        properties=["uuid", "output"],
+        sort={"completed_at": -1},
+        load=True,
+    )
+
+
+@dataclass
+class FrontierOrbitalMaker(Maker):
+    """Maker of a frontier-orbital job (HOMO/LUMO, gap, frontier composition).
+
+    Parameters
+    ----------
+    preset : str
+        Name of a shipped settings preset (``screening``, ``production``, ``gas``, ``fast``).
+    settings_overrides : dict
+        Settings that replace preset values (validated, unknown keys are an error).
+    reuse : bool
+        Return the stored result of an identical input (same input hash) instead of
+        recomputing it.
+    metadata : dict
+        ``name``, ``system_class``, ``campaign``, ``n_units`` and free tags stored in the doc.
+    """
+
+    name: str = "frontier orbitals"
+    preset: str = "screening"
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+    reuse: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+    chkfile: str | None = None
+
+    @property
+    def settings(self) -> CalcSettings:
+        return load_preset(self.preset, **self.settings_overrides)
+
+    @job(data="orbitals", output_schema=FrontierOrbitalDoc, config=JobConfig(expose_store=True))
+    def make(
+        self, molecule: Molecule, initial_dm: np.ndarray | None = None
+    ) -> FrontierOrbitalDoc:
+        """Compute (or reuse) the frontier orbitals of ``molecule``."""
+        settings = self.settings
+        digest = input_hash(molecule, settings)
+        store = getattr(CURRENT_JOB, "store", None)
+        if self.reuse:
+            previous = find_reusable(store, digest)
+            if previous is not None:
+                doc = FrontierOrbitalDoc(**previous["output"])
+                doc.reused_from = previous["uuid"]
+                doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+                doc.tags.update({k: v for k, v in self.metadata.items() if k not in
+                                 ("name", "system_class", "campaign", "n_units")})
+                for key in ("name", "system_class", "campaign", "n_units"):
+                    if key in self.metadata:
+                        setattr(doc, key, self.metadata[key])
+                return doc
+        doc = compute_frontier(
+            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=self.chkfile
+        )
+        doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+        return doc
