@@ -51,10 +51,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
             return
         table = Table(title=f"{len(rows)} stored result(s)")
-        for column in COLUMNS:
-            table.add_column(column, overflow="fold")
+        columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
+        for column in columns:
+            table.add_column(column, overflow="fold", no_wrap=column in ("uuid", "formula"))
         for row in rows:
-            table.add_row(*[_cell(row.get(c), c) for c in COLUMNS])
+            table.add_row(*[_cell(row.get(c), c) for c in columns])
         console.print(table)
 
 

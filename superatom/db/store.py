@@ -73,10 +73,10 @@ def open_store(location: str | os.PathLike | None = None) -> JobStore:
     where = store_location(location)
     database = read_config().get("database", DATABASE_NAME) if location is None else DATABASE_NAME
     if is_mongo_uri(where):
-        from maggma.stores import MongoURIStore
+        from maggma.stores import MongoStore
 
-        docs = MongoURIStore(where, OUTPUTS, database=database)
-        data = MongoURIStore(where, DATA, database=database)
+        docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS)
+        data = MongoStore.from_uri(where, database=database, collection_name=DATA)
     else:
         from maggma.stores import MontyStore
 
