@@ -34,3 +34,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+from tests.hpc_fixtures import jfr_project, slurm_cluster  # noqa: E402, F401

@@ -37,7 +37,7 @@ def frontier_levels(mo_energy: np.ndarray, mo_occ: np.ndarray) -> dict[str, floa
     occ = np.asarray(mo_occ, dtype=float)
     result: dict[str, float | int | None] = {}
     if energy.ndim == 1:
-        homo, lumo = _channel(energy, occ, 1.0 if occ.max() > 1.0 else OCCUPIED)
+        homo, lumo = _channel(energy, occ, OCCUPIED)
         result.update(homo_index=homo, lumo_index=lumo)
         result["homo_ev"] = float(energy[homo] * HARTREE_TO_EV) if homo >= 0 else None
         result["lumo_ev"] = float(energy[lumo] * HARTREE_TO_EV) if lumo >= 0 else None

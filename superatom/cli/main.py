@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from superatom.cli import query, run
+from superatom.cli import query, run, screen
+from superatom.cli.common import handle_errors
 
 app = typer.Typer(
     name="superatom",
@@ -14,11 +15,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, query):
+for module in (run, query, screen):
     module.register(app)
 
 
 @app.command("presets")
+@handle_errors
 def presets(name: str | None = typer.Argument(None, help="Show one preset in full.")) -> None:
     """List the settings presets, or show one."""
     from superatom.calc_settings import available_presets, load_preset

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from superatom.workflows.arrays import StoredArray
 
@@ -100,6 +100,7 @@ class FrontierOrbitalDoc(BaseModel):
     composition_method: str = "mulliken"
 
     converged: bool
+    scf_guess: str = Field("minao", description="'minao' or 'superposition' of monomers")
     scf_cycles: int
     scf_attempts: list[dict[str, Any]]
     device: str
@@ -113,3 +114,15 @@ class FrontierOrbitalDoc(BaseModel):
     orbitals: OrbitalData | None = Field(
         None, description="MO coefficients, overlap, Fock (data store)"
     )
+
+    @field_validator("molecule", mode="before")
+    @classmethod
+    def _molecule_as_dict(cls, value: Any) -> Any:
+        """Accept a pymatgen Molecule (as decoded by monty) as well as its dict."""
+        return value.as_dict() if hasattr(value, "as_dict") else value
+
+    def to_molecule(self):
+        """The pymatgen ``Molecule`` (Angstrom) this result was computed for."""
+        from pymatgen.core import Molecule
+
+        return Molecule.from_dict(self.molecule)

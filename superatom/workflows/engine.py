@@ -568,3 +568,17 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3) -> dic
         "device": device,
         "wall_s": time.perf_counter() - start,
     }
+
+
+def ao_layout(molecule: Molecule, settings: CalcSettings) -> np.ndarray:
+    """Atom index of every AO for ``molecule`` in ``settings``' basis, without any SCF.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.calc_settings import load_preset
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> ao_layout(h2, load_preset("fast")).tolist()
+    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    """
+    return _ao_metadata(build_mole(molecule, settings))[0]

@@ -26,6 +26,7 @@ from superatom.analysis.frontier import frontier_levels
 from superatom.calc_settings import CalcSettings, load_preset
 from superatom.workflows import engine
 from superatom.workflows.documents import FrontierOrbitalDoc, OrbitalData, OrbitalLevel
+from superatom.workflows.fragments import superposition_density
 from superatom.workflows.hashing import input_hash
 
 
@@ -227,9 +228,23 @@ class FrontierOrbitalMaker(Maker):
 
     @job(data="orbitals", output_schema=FrontierOrbitalDoc, config=JobConfig(expose_store=True))
     def make(
-        self, molecule: Molecule, initial_dm: np.ndarray | None = None
+        self,
+        molecule: Molecule,
+        initial_dm: np.ndarray | None = None,
+        guess_from: list[Any] | None = None,
     ) -> FrontierOrbitalDoc:
-        """Compute (or reuse) the frontier orbitals of ``molecule``."""
+        """Compute (or reuse) the frontier orbitals of ``molecule``.
+
+        Parameters
+        ----------
+        initial_dm : numpy.ndarray, optional
+            Starting AO density matrix.
+        guess_from : list of FrontierOrbitalDoc, optional
+            Converged monomers cut from this molecule: the SCF starts from the superposition
+            of their densities.
+        """
+        if isinstance(molecule, dict):  # e.g. the relaxed geometry of an upstream job
+            molecule = Molecule.from_dict(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
         store = getattr(CURRENT_JOB, "store", None)
@@ -245,8 +260,16 @@ class FrontierOrbitalMaker(Maker):
                     if key in self.metadata:
                         setattr(doc, key, self.metadata[key])
                 return doc
+        guess = "minao" if initial_dm is None else "user"
+        if guess_from:
+            initial_dm = superposition_density(
+                guess_from, molecule, engine.ao_layout(molecule, settings),
+                restricted=molecule.spin_multiplicity == 1,
+            )
+            guess = "superposition"
         doc = compute_frontier(
             molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=self.chkfile
         )
+        doc.scf_guess = guess
         doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         return doc

@@ -1,0 +1,177 @@
+"""Screening campaigns: a validated YAML file -> one jobflow Flow -> results in the store.
+
+A campaign lists systems (built by a structure builder or read from a file), interaction
+analyses of assemblies and chain-scaling series. Each calculation runs at the DFT tier or at
+the GFN2-xTB tier, chosen per system (``tier: auto`` picks DFT when the system is small enough
+for the machine, see :func:`choose_tier`).
+
+Examples
+--------
+>>> campaign = Campaign(name="demo", preset="fast", systems=[
+...     {"name": "h2", "file": "h2.xyz", "tier": "dft"}])
+>>> campaign.systems[0].tier
+'dft'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pymatgen.core import Molecule
+
+from superatom.errors import InputError
+
+Tier = Literal["auto", "dft", "xtb"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SystemSpec(_Strict):
+    """One structure: ``build: {kind: ..., options}`` or ``file: path``."""
+
+    name: str
+    build: dict[str, Any] | None = None
+    file: str | None = None
+    charge: int | None = None
+    multiplicity: int | None = None
+    system_class: str | None = None
+    n_units: int | None = None
+    tier: Tier = "auto"
+    prerelax: bool | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SystemSpec:
+        if (self.build is None) == (self.file is None):
+            raise ValueError("give exactly one of 'build' or 'file'")
+        if self.build is not None and "kind" not in self.build:
+            raise ValueError("'build' needs a 'kind', e.g. {kind: keggin}")
+        return self
+
+
+class InteractionSpec(_Strict):
+    """Interaction analysis of an assembly system (it needs ``fragment`` labels)."""
+
+    name: str
+    system: str
+    fragment_charges: dict[str, int] | None = None
+    fragment_multiplicities: dict[str, int] | None = None
+    tier: Tier = "auto"
+    angular: bool = False
+
+
+class ChainSpec(_Strict):
+    """Chain-scaling series: ``members`` (system names, n = 1..N) or ``build`` + ``n``."""
+
+    name: str
+    members: list[str] | None = None
+    build: dict[str, Any] | None = None
+    n: list[int] | None = None
+    system_class: str | None = None
+    tier: Tier = "auto"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChainSpec:
+        if (self.members is None) == (self.build is None):
+            raise ValueError("give exactly one of 'members' or 'build' (with 'n')")
+        if self.build is not None and not self.n:
+            raise ValueError("'build' needs 'n', the list of chain lengths, e.g. [1, 2, 3]")
+        return self
+
+
+class Campaign(_Strict):
+    """A screening campaign (see ``examples/quickstart.yaml``)."""
+
+    name: str
+    description: str = ""
+    preset: str = "screening"
+    settings: dict[str, Any] = Field(default_factory=dict)
+    prerelax: bool = False
+    dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
+    dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
+    systems: list[SystemSpec] = Field(default_factory=list)
+    interactions: list[InteractionSpec] = Field(default_factory=list)
+    chains: list[ChainSpec] = Field(default_factory=list)
+    base_dir: str = Field(".", description="folder that relative 'file' paths start from")
+
+    @model_validator(mode="after")
+    def _references(self) -> Campaign:
+        names = [s.name for s in self.systems]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"system name '{sorted(duplicates)[0]}' is used twice")
+        for inter in self.interactions:
+            if inter.system not in names:
+                raise ValueError(f"interaction '{inter.name}' names unknown system "
+                                 f"'{inter.system}'")
+        for chain in self.chains:
+            for member in chain.members or []:
+                if member not in names:
+                    raise ValueError(f"chain '{chain.name}' names unknown system '{member}'")
+        return self
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Read and validate a campaign YAML file; every problem is a one-line InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"campaign file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"campaign file {path} is not valid YAML{where}: fix the syntax") from None
+    if not isinstance(data, dict):
+        raise InputError(f"campaign file {path} must be a mapping with 'name' and 'systems'")
+    data.setdefault("base_dir", str(path.parent.resolve()))
+    try:
+        campaign = Campaign(**data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "campaign"
+        raise InputError(f"{path.name}: {where}: {first['msg']}") from None
+    from superatom.calc_settings import load_preset
+
+    load_preset(campaign.preset, **campaign.settings)
+    for system in campaign.systems:
+        load_preset(campaign.preset, **{**campaign.settings, **system.settings})
+    return campaign
+
+
+def build_system(spec: SystemSpec, base_dir: str = ".") -> Molecule:
+    """The Molecule of a system spec, with charge/multiplicity overrides applied."""
+    if spec.file is not None:
+        from superatom.structures.io import read_molecule
+
+        path = Path(spec.file)
+        if not path.is_absolute():
+            path = Path(base_dir) / path
+        return read_molecule(path, charge=spec.charge, multiplicity=spec.multiplicity)
+    from superatom.structures.registry import build_structure
+
+    options = {k: v for k, v in spec.build.items() if k != "kind"}
+    molecule = build_structure(spec.build["kind"], **options)
+    if spec.charge is not None or spec.multiplicity is not None:
+        molecule.set_charge_and_spin(
+            spec.charge if spec.charge is not None else molecule.charge,
+            spec.multiplicity if spec.multiplicity is not None else None,
+        )
+    return molecule
+
+
+def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
+    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
+    if requested != "auto":
+        return requested
+    from superatom.workflows import engine
+
+    nao = len(engine.ao_layout(molecule, settings))
+    on_gpu = engine.resolve_device(settings.device) == "gpu"
+    limit = campaign.dft_max_nao_gpu if on_gpu else campaign.dft_max_nao_cpu
+    return "dft" if nao <= limit else "xtb"

@@ -1,0 +1,108 @@
+"""Chain-scaling flow: frontier jobs for fragments n = 1..N of a chain, then a tight-binding
+fit of HOMO/LUMO against n (coupling t, band width, infinite-chain gap).
+
+Examples
+--------
+>>> from pymatgen.core import Molecule
+>>> from superatom.workflows.chain import ChainScalingFlowMaker
+>>> chain = [Molecule(["H", "H"] * n, [[0, 0, 2.0 * k + d] for k in range(n) for d in (0, 0.74)])
+...          for n in (1, 2, 3)]
+>>> flow = ChainScalingFlowMaker(preset="fast").make(chain)
+>>> len(flow.jobs)
+4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jobflow import Flow, Maker, job
+from pydantic import BaseModel, Field
+from pymatgen.core import Molecule
+
+from superatom.workflows.frontier import FrontierOrbitalMaker
+
+
+class ChainScalingDoc(BaseModel):
+    """Frontier levels against chain length and their tight-binding extrapolation."""
+
+    name: str
+    campaign: str | None = None
+    system_class: str | None = None
+    doc_type: str = "chain_scaling"
+    method: str
+    n_units: list[int]
+    member_uuids: list[str | None]
+    homo_ev: list[float | None]
+    lumo_ev: list[float | None]
+    gap_ev: list[float | None]
+    fit: dict[str, Any] = Field(description="superatom.analysis.chain result as dict")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def _field(doc: Any, key: str) -> Any:
+    """A field of a DFT or xTB document given as model or dict."""
+    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
+
+
+@job(output_schema=ChainScalingDoc)
+def chain_scaling_analysis(
+    member_docs: list[Any],
+    n_units: list[int],
+    name: str = "",
+    campaign: str | None = None,
+    system_class: str | None = None,
+) -> ChainScalingDoc:
+    """Fit the tight-binding chain model to the members' HOMO/LUMO levels (eV)."""
+    from superatom.analysis.chain import fit_chain_series
+
+    docs = list(member_docs)
+    homo = [_field(d, "homo_ev") for d in docs]
+    lumo = [_field(d, "lumo_ev") for d in docs]
+    fit = fit_chain_series(n_units, homo, lumo)
+    return ChainScalingDoc(
+        name=name or _field(docs[0], "name"),
+        campaign=campaign,
+        system_class=system_class,
+        method=_field(docs[0], "method"),
+        n_units=list(n_units),
+        member_uuids=[_field(d, "job_uuid") for d in docs],
+        homo_ev=homo,
+        lumo_ev=lumo,
+        gap_ev=[_field(d, "gap_ev") for d in docs],
+        fit=fit.model_dump(mode="json") if hasattr(fit, "model_dump") else dict(fit),
+    )
+
+
+@dataclass
+class ChainScalingFlowMaker(Maker):
+    """Frontier jobs for chain fragments of n = 1..N units, then the scaling fit."""
+
+    name: str = "chain scaling"
+    preset: str = "screening"
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+    reuse: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, fragments: list[Molecule], n_units: list[int] | None = None) -> Flow:
+        """``fragments[k]`` holds ``n_units[k]`` units (default 1, 2, ..., N)."""
+        counts = list(n_units or range(1, len(fragments) + 1))
+        label = self.metadata.get("name") or "chain"
+        jobs = []
+        for count, fragment in zip(counts, fragments, strict=True):
+            maker = FrontierOrbitalMaker(
+                name=f"frontier n={count}", preset=self.preset,
+                settings_overrides=self.settings_overrides, reuse=self.reuse,
+                metadata={**self.metadata, "name": f"{label} n={count}", "n_units": count,
+                          "role": "chain member"},
+            )
+            jobs.append(maker.make(fragment))
+        fit = chain_scaling_analysis(
+            [j.output for j in jobs], counts, name=label,
+            campaign=self.metadata.get("campaign"),
+            system_class=self.metadata.get("system_class"),
+        )
+        fit.name = "chain scaling fit"
+        return Flow([*jobs, fit], output=fit.output, name=self.name)

@@ -1,0 +1,143 @@
+"""Cut an assembly into its fragments (by the ``fragment`` site property) and map atoms.
+
+Examples
+--------
+>>> from pymatgen.core import Molecule
+>>> dimer = Molecule(["H", "H", "H", "H"], [[0, 0, 0], [0, 0, 0.74], [3, 0, 0], [3, 0, 0.74]],
+...                  site_properties={"fragment": ["A", "A", "B", "B"]})
+>>> [str(m.composition) for m in split_fragments(dimer).values()]
+['H2', 'H2']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pymatgen.core import Molecule
+
+from superatom.errors import InputError
+
+
+def fragment_labels(molecule: Molecule) -> list[str]:
+    """Per-atom fragment labels; an InputError if the molecule has none."""
+    labels = molecule.site_properties.get("fragment")
+    if not labels:
+        raise InputError(
+            "the assembly has no 'fragment' site labels: build it with 'superatom build' or "
+            "add a fragment column to the extended XYZ file"
+        )
+    return [str(label) for label in labels]
+
+
+def _default_charges(molecule: Molecule, names: list[str], labels: list[str]) -> dict[str, int]:
+    stored = (getattr(molecule, "properties", None) or {}).get("fragment_charges")
+    if stored:
+        return {str(k): int(v) for k, v in stored.items()}
+    compositions = {
+        name: Molecule([s.specie for s, lab in zip(molecule, labels, strict=True) if lab == name],
+                       [s.coords for s, lab in zip(molecule, labels, strict=True) if lab == name],
+                       ).composition.reduced_formula
+        for name in names
+    }
+    total = round(molecule.charge)
+    if len(set(compositions.values())) == 1 and total % len(names) == 0:
+        return {name: total // len(names) for name in names}
+    if total == 0 and len(set(compositions.values())) == 1:
+        return dict.fromkeys(names, 0)
+    raise InputError(
+        f"cannot infer the charge of each fragment of {molecule.composition.reduced_formula} "
+        f"(total {total:+d}): give fragment_charges, e.g. "
+        + ", ".join(f"{n}: q" for n in names)
+    )
+
+
+def split_fragments(
+    molecule: Molecule,
+    charges: dict[str, int] | None = None,
+    multiplicities: dict[str, int] | None = None,
+) -> dict[str, Molecule]:
+    """One Molecule per fragment label, same coordinates as in the assembly.
+
+    Charges default to ``molecule.properties['fragment_charges']`` or an equal split among
+    identical fragments; multiplicities default to the lowest one the electron count allows
+    (1 or 2), so open-shell units (4f, d9) need ``multiplicities``.
+    """
+    labels = fragment_labels(molecule)
+    names = list(dict.fromkeys(labels))
+    charges = charges or _default_charges(molecule, names, labels)
+    stored_mult = (getattr(molecule, "properties", None) or {}).get("fragment_multiplicities")
+    multiplicities = multiplicities or stored_mult or {}
+    missing = [n for n in names if n not in charges]
+    if missing:
+        raise InputError(f"fragment_charges lacks {missing[0]}: give a charge for every fragment")
+    pieces: dict[str, Molecule] = {}
+    for name in names:
+        sites = [s for s, lab in zip(molecule, labels, strict=True) if lab == name]
+        species = [s.specie for s in sites]
+        nelec = sum(sp.Z for sp in species) - int(charges[name])
+        mult = int(multiplicities.get(name, 1 if nelec % 2 == 0 else 2))
+        try:
+            pieces[name] = Molecule(
+                species, [s.coords for s in sites], charge=int(charges[name]),
+                spin_multiplicity=mult, site_properties={"fragment": [name] * len(sites)},
+            )
+        except ValueError:
+            raise InputError(
+                f"fragment {name}: charge {charges[name]} and multiplicity {mult} do not fit "
+                f"{nelec} electrons: fix fragment_charges/fragment_multiplicities"
+            ) from None
+    return pieces
+
+
+def atom_map(part: Molecule, whole: Molecule, tolerance: float = 0.01) -> np.ndarray:
+    """Index in ``whole`` of every atom of ``part`` (same element within ``tolerance`` A)."""
+    part_xyz = np.asarray(part.cart_coords)
+    whole_xyz = np.asarray(whole.cart_coords)
+    dist = np.linalg.norm(part_xyz[:, None, :] - whole_xyz[None, :, :], axis=-1)
+    index = np.argmin(dist, axis=1)
+    for k, j in enumerate(index):
+        if dist[k, j] > tolerance or part[k].specie != whole[j].specie:
+            raise InputError(
+                f"atom {k + 1} ({part[k].specie}) of the fragment has no partner in the "
+                f"assembly within {tolerance} A: monomers must be cut from the assembly"
+            )
+    return index
+
+
+def _as_arrays(doc: Any) -> dict[str, np.ndarray]:
+    from superatom.workflows.documents import FrontierOrbitalDoc
+
+    if isinstance(doc, dict):
+        doc = FrontierOrbitalDoc(**doc)
+    return doc.orbitals.arrays(), Molecule.from_dict(doc.molecule)
+
+
+def superposition_density(
+    monomer_docs: list[Any], assembly: Molecule, assembly_ao_atom: np.ndarray, restricted: bool
+) -> np.ndarray:
+    """Block-diagonal AO density of the assembly from converged monomer densities.
+
+    Atoms of the assembly that belong to no monomer (linkers) get a zero block, which
+    PySCF's first diagonalisation fills. Spin: an RKS assembly takes alpha + beta of open-shell
+    monomers; a UKS assembly splits closed-shell monomer densities in two halves.
+    """
+    nao = len(assembly_ao_atom)
+    dm = np.zeros((2, nao, nao))
+    for doc in monomer_docs:
+        arrays, monomer = _as_arrays(doc)
+        mapping = atom_map(monomer, assembly)
+        coeff, occ = arrays["mo_coeff"], arrays["mo_occ"]
+        if coeff.ndim == 2:
+            half = 0.5 * (coeff * occ) @ coeff.T
+            block = np.stack([half, half])
+        else:
+            block = np.stack([(c * o) @ c.T for c, o in zip(coeff, occ, strict=True)])
+        mono_ao_atom = arrays["ao_atom"]
+        target = np.concatenate([np.flatnonzero(assembly_ao_atom == mapping[a])
+                                 for a in range(len(monomer))])
+        source = np.concatenate([np.flatnonzero(mono_ao_atom == a) for a in range(len(monomer))])
+        if len(target) != len(source):
+            raise InputError("monomer and assembly bases differ: use the same settings for both")
+        dm[:, target[:, None], target[None, :]] = block[:, source[:, None], source[None, :]]
+    return dm.sum(axis=0) if restricted else dm

@@ -1,0 +1,103 @@
+"""Run a Flow job by job on this machine, with a progress callback and failure isolation.
+
+Each job is run (``Job.run``, as ``jobflow.run_locally`` does) as soon as its parents are done,
+so every finished
+result is in the store the moment it finishes: an interrupted campaign loses nothing, and a
+rerun reuses finished calculations through their input hash. A failed job (e.g. an SCF that
+did not converge after the fallback ladder) is recorded and its dependants are skipped; the
+other branches go on.
+
+Examples
+--------
+>>> import tempfile
+>>> from jobflow import Flow
+>>> from superatom.db import open_store
+>>> run_flow(Flow([]), open_store(tempfile.mkdtemp())).completed
+0
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jobflow import Flow, JobStore
+
+
+@dataclass
+class RunSummary:
+    """What happened to the jobs of a flow."""
+
+    completed: int = 0
+    reused: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    uuids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+def _failure_reason(store: JobStore, uuid: str, error: BaseException | None) -> str:
+    if error is not None:
+        return f"{type(error).__name__}: {error}".splitlines()[0]
+    return "job did not complete (see the log)"
+
+
+def run_flow(
+    flow: Flow,
+    store: JobStore,
+    on_job_done: Callable[[str, str], None] | None = None,
+) -> RunSummary:
+    """Run ``flow`` job by job in topological order; ``on_job_done(job_name, status)``.
+
+    ``status`` is ``completed``, ``reused``, ``failed`` or ``skipped``.
+    """
+    summary = RunSummary()
+    bad: set[str] = set()
+    store.connect()
+    with tempfile.TemporaryDirectory(prefix="superatom-flow-") as scratch:
+        cwd = os.getcwd()
+        os.chdir(scratch)
+        try:
+            for job, parents in flow.iterflow():
+                if bad.intersection(parents):
+                    bad.add(job.uuid)
+                    summary.skipped.append(job.name)
+                    status = "skipped"
+                else:
+                    status = _run_one(job, store, summary, bad)
+                if on_job_done:
+                    on_job_done(job.name, status)
+        finally:
+            os.chdir(cwd)
+    return summary
+
+
+def _run_one(job, store: JobStore, summary: RunSummary, bad: set[str]) -> str:
+    error = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            response = job.run(store=store)
+        if response.replace is not None or response.addition is not None:
+            raise RuntimeError("dynamic jobs are not supported by this runner")
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # a failed job must not stop the other branches
+        error = err
+    if error is not None:
+        bad.add(job.uuid)
+        summary.failed.append((job.name, _failure_reason(store, job.uuid, error)))
+        return "failed"
+    summary.uuids[job.name] = job.uuid
+    output = store.query_one({"uuid": job.uuid}, properties=["output.reused_from"])
+    if output and (output.get("output") or {}).get("reused_from"):
+        summary.reused += 1
+        return "reused"
+    summary.completed += 1
+    return "completed"
