@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from superatom.workflows.campaign import load_campaign
         from superatom.workflows.campaign_flow import build_campaign_flow
         from superatom.workflows.report import write_report
-        from superatom.workflows.runner import run_flow
+        from superatom.workflows.runner import flow_jobs, run_flow
 
         campaign = load_campaign(campaign_file)
         flow, plan = build_campaign_flow(campaign, reuse=not force)
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=console, disable=as_json) as progress:
-            task = progress.add_task(f"campaign {campaign.name}", total=len(flow.jobs))
+            task = progress.add_task(f"campaign {campaign.name}", total=len(flow_jobs(flow)))
 
             def done(name: str, status: str) -> None:
                 progress.update(task, advance=1, description=f"{name}: {status}")

@@ -56,12 +56,12 @@ def chain_scaling_analysis(
     system_class: str | None = None,
 ) -> ChainScalingDoc:
     """Fit the tight-binding chain model to the members' HOMO/LUMO levels (eV)."""
-    from superatom.analysis.chain import fit_chain_series
+    from superatom.analysis.chain import chain_scaling
 
     docs = list(member_docs)
     homo = [_field(d, "homo_ev") for d in docs]
     lumo = [_field(d, "lumo_ev") for d in docs]
-    fit = fit_chain_series(n_units, homo, lumo)
+    fit = chain_scaling(n_units, homo, lumo)
     return ChainScalingDoc(
         name=name or _field(docs[0], "name"),
         campaign=campaign,
@@ -72,7 +72,7 @@ def chain_scaling_analysis(
         homo_ev=homo,
         lumo_ev=lumo,
         gap_ev=[_field(d, "gap_ev") for d in docs],
-        fit=fit.model_dump(mode="json") if hasattr(fit, "model_dump") else dict(fit),
+        fit=fit.model_dump(mode="json"),
     )
 
 

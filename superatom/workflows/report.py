@@ -148,31 +148,21 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path) -> dict[st
 
 def _plots(data: dict[str, list[dict]], out: Path) -> list[Path]:
     """Correlation diagrams of DFT interactions and the chain-scaling plots."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from superatom.analysis import plots
+    from superatom.analysis.chain import ChainScalingResult
+    from superatom.analysis.interaction import InteractionResult
+    from superatom.analysis.plots import plot_chain, plot_correlation_diagram, save_figure
 
     written = []
     for doc in data["interactions"]:
         if doc["analysis"].get("level_only"):
             continue
-        fig, ax = plt.subplots(figsize=(6, 6))
-        plots.correlation_diagram_from_result(doc["analysis"], ax=ax, title=doc["name"])
-        path = out / f"correlation_{_slug(doc['name'])}.png"
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        written.append(path)
+        ax = plot_correlation_diagram(InteractionResult(**doc["analysis"]))
+        ax.set_title(f"{doc['name']}  [{doc['method']}]")
+        written.append(save_figure(ax, out / f"correlation_{_slug(doc['name'])}.png", dpi=120))
     for doc in data["chains"]:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        plots.chain_scaling_plot(doc["n_units"], doc["homo_ev"], doc["lumo_ev"], doc["fit"],
-                                 ax=ax, title=doc["name"])
-        path = out / f"chain_{_slug(doc['name'])}.png"
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        written.append(path)
+        ax = plot_chain(ChainScalingResult(**doc["fit"]))
+        ax.set_title(f"{doc['name']}  [{doc['method']}]")
+        written.append(save_figure(ax, out / f"chain_{_slug(doc['name'])}.png", dpi=120))
     return written
 
 

@@ -48,6 +48,13 @@ def _failure_reason(store: JobStore, uuid: str, error: BaseException | None) -> 
     return "job did not complete (see the log)"
 
 
+def flow_jobs(flow: Flow) -> list[tuple]:
+    """``(job, parent uuids)`` of every job of ``flow`` (nested flows included), in order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "some jobs are not connected" is expected here
+        return list(flow.iterflow())
+
+
 def run_flow(
     flow: Flow,
     store: JobStore,
@@ -64,7 +71,7 @@ def run_flow(
         cwd = os.getcwd()
         os.chdir(scratch)
         try:
-            for job, parents in flow.iterflow():
+            for job, parents in flow_jobs(flow):
                 if bad.intersection(parents):
                     bad.add(job.uuid)
                     summary.skipped.append(job.name)

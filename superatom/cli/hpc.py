@@ -1,0 +1,114 @@
+"""``superatom hpc init``, ``submit``, ``status`` and ``rerun``: campaigns on SLURM/PBS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from superatom.cli.common import console, handle_errors, print_json
+
+hpc_app = typer.Typer(help="Cluster set-up (jobflow-remote projects).", no_args_is_help=True)
+
+
+def _states_table(rows: list[dict]) -> Table:
+    table = Table(title=f"{len(rows)} job(s)")
+    for column in ("db_id", "name", "state", "worker", "process_id", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        reason = row.get("remote_error") or row.get("error") or ""
+        table.add_row(str(row.get("db_id")), str(row.get("name")), str(row.get("state")),
+                      str(row.get("worker") or ""), str(row.get("process_id") or ""),
+                      reason.strip().splitlines()[-1] if reason else "")
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hpc``, ``submit``, ``status`` and ``rerun`` to ``app``."""
+    app.add_typer(hpc_app, name="hpc")
+
+    @hpc_app.command("init")
+    @handle_errors
+    def init(
+        name: str = typer.Argument("superatom", help="Project name."),
+        scheduler: str = typer.Option("slurm", help="slurm or pbs."),
+        gpu: bool = typer.Option(True, "--gpu/--no-gpu", help="GPU worker (--gres=gpu:1)."),
+        output: Path | None = typer.Option(None, "--output", "-o",
+                                           help="Write here instead of stdout."),
+        install: bool = typer.Option(False, "--install",
+                                     help="Install into jobflow-remote's projects folder."),
+    ) -> None:
+        """Write a starter jobflow-remote project file with a SLURM (or PBS) worker."""
+        from superatom.errors import InputError
+        from superatom.hpc.project import install_project, starter_project_yaml
+
+        if scheduler not in ("slurm", "pbs"):
+            raise InputError(f"unknown scheduler '{scheduler}': use slurm or pbs")
+        text = starter_project_yaml(name, scheduler=scheduler, gpu=gpu)
+        if install:
+            console.print(f"installed {install_project(text)}")
+        elif output:
+            output.write_text(text)
+            console.print(f"wrote {output}: edit work_dir, partition and pre_run, then "
+                          f"'jf project check -p {name}'")
+        else:
+            typer.echo(text, nl=False)
+
+    @app.command("submit")
+    @handle_errors
+    def submit(
+        campaign_file: Path = typer.Argument(..., help="Campaign YAML file."),
+        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
+        worker: str | None = typer.Option(None, "--worker", "-w", help="Worker name."),
+        wait: bool = typer.Option(False, "--wait",
+                                  help="Drive the runner here until all jobs end "
+                                       "(needed with the in-process mongomock queue)."),
+        timeout: float = typer.Option(3600.0, help="--wait limit in seconds."),
+        force: bool = typer.Option(False, "--force", help="Do not reuse stored results."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Send a campaign's flows to a jobflow-remote project (SLURM/PBS queue)."""
+        from superatom.hpc.campaign import submit_campaign
+        from superatom.hpc.submit import job_states, run_runner_until_done
+        from superatom.workflows.campaign import load_campaign
+
+        campaign = load_campaign(campaign_file)
+        ids, _plan, flow = submit_campaign(campaign, project, worker, reuse=not force)
+        rows = run_runner_until_done(project, timeout_s=timeout) if wait else job_states(
+            project, flow_ids=[flow.uuid])
+        if as_json:
+            print_json({"campaign": campaign.name, "db_ids": ids, "jobs": rows})
+            return
+        console.print(f"submitted {len(ids)} job(s) of campaign '{campaign.name}' to "
+                      f"project '{project}'")
+        console.print(_states_table(rows))
+        if not wait:
+            console.print(f"start the runner with 'jf -p {project} runner start' and follow "
+                          f"with 'superatom status -p {project}'")
+
+    @app.command("status")
+    @handle_errors
+    def status(
+        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Queued, running, finished and failed jobs of a project, with failure reasons."""
+        from superatom.hpc.submit import job_states
+
+        rows = job_states(project)
+        if as_json:
+            print_json(rows)
+        else:
+            console.print(_states_table(rows))
+
+    @app.command("rerun")
+    @handle_errors
+    def rerun(
+        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
+    ) -> None:
+        """Requeue failed jobs; finished jobs are not recomputed."""
+        from superatom.hpc.submit import rerun_failed
+
+        ids = rerun_failed(project)
+        console.print(f"requeued {len(ids)} job(s): {', '.join(map(str, ids)) or '-'}")
