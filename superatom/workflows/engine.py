@@ -582,3 +582,35 @@ def ao_layout(molecule: Molecule, settings: CalcSettings) -> np.ndarray:
     [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
     """
     return _ao_metadata(build_mole(molecule, settings))[0]
+
+
+def orbital_values_blocked(
+    molecule: Molecule,
+    settings: CalcSettings,
+    mo_coeff: np.ndarray,
+    coords_bohr: np.ndarray,
+    max_points: int = 20000,
+) -> np.ndarray:
+    """Like :func:`orbital_values` (``(npoints, nmo)``, points in Bohr) for many points.
+
+    The Mole is built once and AO values are evaluated ``max_points`` at a time, so memory
+    stays near ``max_points x nao`` doubles even for large clusters on fine grids.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.calc_settings import load_preset
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> vals = orbital_values_blocked(h2, load_preset("fast"), np.eye(10)[:, :1],
+    ...                               np.zeros((5, 3)), max_points=2)
+    >>> vals.shape
+    (5, 1)
+    """
+    mol = build_mole(molecule, settings)
+    coeff = np.asarray(mo_coeff)
+    points = np.asarray(coords_bohr, dtype=float).reshape(-1, 3)
+    out = np.empty((len(points), coeff.shape[1]))
+    for start in range(0, len(points), max_points):
+        block = points[start : start + max_points]
+        out[start : start + len(block)] = mol.eval_gto("GTOval_sph", block) @ coeff
+    return out

@@ -1,0 +1,257 @@
+"""``superatom analyze UUID`` and ``superatom compare UUID_MONOMER... UUID_ASSEMBLY``.
+
+Both read stored results (document + arrays) and print tables, or JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from superatom.cli.common import console, handle_errors, print_json
+from superatom.errors import InputError
+
+WHAT = ("composition", "superatom", "dos", "export")
+METHODS = ("mulliken", "lowdin", "scpa")
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _top(weights: dict[str, float], n: int = 3) -> str:
+    items = sorted(weights.items(), key=lambda kv: -kv[1])[:n]
+    return " ".join(f"{k}:{v:.2f}" for k, v in items if abs(v) >= 0.005)
+
+
+def _orbital_list(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _load(uuid: str, db: str | None):
+    from superatom.db import load_result, open_store
+
+    return load_result(uuid, store=open_store(db))
+
+
+def _out_dir(out: Path | None, uuid: str) -> Path:
+    folder = out if out is not None else Path(f"analysis-{uuid[:8]}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _composition(doc, method: str, orbitals, as_json: bool) -> None:
+    from superatom.analysis.composition import orbital_composition
+    from superatom.analysis.docdata import doc_data
+    from superatom.analysis.export import orbital_index
+
+    picks = None
+    if orbitals:
+        data = doc_data(doc)
+        picks = [orbital_index(data, o, data.channels[0].spin if not data.restricted else None)
+                 for o in orbitals]
+    res = orbital_composition(doc, method=method, orbitals=picks)
+    if as_json:
+        print_json(res.model_dump())
+        return
+    table = Table(title=f"{res.name}: {method} composition")
+    for column in ("orbital", "spin", "E (eV)", "occ", "fragments", "elements", "l", "PR"):
+        table.add_column(column)
+    for o in res.orbitals:
+        table.add_row(o.label, o.spin, f"{o.energy_ev:.3f}", f"{o.occupation:.1f}",
+                      _top(o.fragment), _top(o.element), _top(o.angular),
+                      _fmt(o.participation_ratio, 2))
+    console.print(table)
+
+
+def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
+    from superatom.analysis.angular import angular_character, fragment_centres
+    from superatom.analysis.docdata import doc_data
+    from superatom.analysis.export import orbital_index
+    from superatom.analysis.plots import plot_angular, save_figure
+
+    data = doc_data(doc)
+    centre = None
+    if fragment:
+        labels = data.fragments or data.elements
+        centre = fragment_centres(data.molecule, labels, [fragment])[fragment]
+    results = []
+    for chan in data.channels:
+        spin = None if chan.spin == "restricted" else chan.spin
+        picks = None
+        if orbitals:
+            picks = [orbital_index(data, o, spin) for o in orbitals]
+        results.append(angular_character(doc, orbitals=picks, centre=centre, lmax=lmax,
+                                         spin=spin, label=fragment or "centroid"))
+    if out is not None:
+        folder = _out_dir(out, uuid)
+        for res in results:
+            save_figure(plot_angular(res), folder / f"angular_{res.orbitals[0].spin}.png")
+    if as_json:
+        print_json([r.model_dump() for r in results])
+        return
+    for res in results:
+        letters = list(res.orbitals[0].weights) if res.orbitals else []
+        table = Table(title=f"{res.name}: angular character about {res.label} "
+                            f"(R = {res.radius_angstrom:.1f} A)")
+        for column in ("orbital", "E (eV)", "char.", *letters, "norm in"):
+            table.add_column(column)
+        for o in res.orbitals:
+            table.add_row(o.label, f"{o.energy_ev:.3f}", o.character,
+                          *[f"{o.weights[k]:.2f}" for k in letters], f"{o.norm_inside:.3f}")
+        console.print(table)
+
+
+def _dos(doc, method, sigma, out, as_json, uuid) -> None:
+    import numpy as np
+
+    from superatom.analysis.dos import d_band_centre, density_of_states
+    from superatom.analysis.plots import plot_dos, save_figure
+
+    res = density_of_states(doc, sigma_ev=sigma, method=method)
+    try:
+        d_centre = d_band_centre(doc, method=method)
+    except InputError:
+        d_centre = None
+    folder = _out_dir(out, uuid)
+    partition = "fragment" if "fragment" in res.pdos else "element"
+    png = save_figure(plot_dos(res, partition), folder / "dos.png")
+    columns = {"energy_ev": res.energies_ev, "total": res.total}
+    for key, curves in res.pdos.items():
+        columns.update({f"{key}:{name}": curve for name, curve in curves.items()})
+    csv = folder / "dos.csv"
+    np.savetxt(csv, np.column_stack(list(columns.values())), delimiter=",",
+               header=",".join(columns), comments="", fmt="%.6g")
+    summary = {"homo_ev": res.homo_ev, "lumo_ev": res.lumo_ev, "sigma_ev": sigma,
+               "d_band_centre_ev": d_centre, "png": str(png), "csv": str(csv)}
+    if as_json:
+        print_json(summary)
+        return
+    for key, value in summary.items():
+        console.print(f"{key:18s} {_fmt(value)}", highlight=False)
+
+
+def _export(doc, orbitals, out, as_json, uuid) -> None:
+    from superatom.analysis.export import export_orbitals
+
+    paths = export_orbitals(doc, _out_dir(out, uuid), orbitals or ["HOMO", "LUMO"])
+    if as_json:
+        print_json([str(p) for p in paths])
+        return
+    for path in paths:
+        console.print(str(path), highlight=False)
+
+
+def _summary_table(res) -> Table:
+    table = Table(title=f"{' + '.join(res.monomers)} -> {res.assembly}")
+    table.add_column("quantity")
+    for s in res.summary:
+        table.add_column(s.spin)
+    rows = [
+        ("HOMO splitting (eV)", "homo_splitting_ev"),
+        ("LUMO splitting (eV)", "lumo_splitting_ev"),
+        ("HOMO centroid shift (eV)", "homo_centroid_shift_ev"),
+        ("LUMO centroid shift (eV)", "lumo_centroid_shift_ev"),
+        ("HOMO shift (eV)", "homo_shift_ev"),
+        ("LUMO shift (eV)", "lumo_shift_ev"),
+        ("gap monomer (eV)", "gap_monomer_ev"),
+        ("gap assembly (eV)", "gap_assembly_ev"),
+        ("gap change (eV)", "gap_change_ev"),
+        ("FO J_eff HOMO (eV)", "fo_homo_coupling_ev"),
+        ("FO J_eff LUMO (eV)", "fo_lumo_coupling_ev"),
+        ("FO splitting HOMO (eV)", "fo_homo_splitting_ev"),
+        ("FO splitting LUMO (eV)", "fo_lumo_splitting_ev"),
+        ("HOMO participation ratio", "homo_participation_ratio"),
+        ("LUMO participation ratio", "lumo_participation_ratio"),
+    ]
+    for title, key in rows:
+        table.add_row(title, *[_fmt(getattr(s, key)) for s in res.summary])
+    table.add_row("HOMO on fragments", *[_top(s.homo_fragment_weights) for s in res.summary])
+    table.add_row("LUMO on fragments", *[_top(s.lumo_fragment_weights) for s in res.summary])
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``analyze`` and ``compare`` commands to ``app``."""
+
+    @app.command("analyze")
+    @handle_errors
+    def analyze(
+        uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
+        what: str = typer.Option("composition", "--what", "-w",
+                                 help="composition | superatom | dos | export"),
+        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
+        orbitals: str | None = typer.Option(
+            None, "--orbitals", "-o", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
+        fragment: str | None = typer.Option(
+            None, "--fragment", help="superatom: centre on this fragment (default: all atoms)."),
+        lmax: int = typer.Option(8, "--lmax", help="superatom: highest l."),
+        sigma: float = typer.Option(0.1, "--sigma", help="dos: Gaussian width in eV."),
+        out: Path | None = typer.Option(None, "--out", help="Folder for files (PNG, CSV, cube)."),
+        as_json: bool = typer.Option(False, "--json"),
+        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+    ) -> None:
+        """Composition, superatom angular character, DOS or cube/molden export of a result."""
+        if what not in WHAT:
+            raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
+        if method not in METHODS:
+            raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
+        doc = _load(uuid, db)
+        picks = _orbital_list(orbitals)
+        if what == "composition":
+            _composition(doc, method, picks, as_json)
+        elif what == "superatom":
+            _superatom(doc, picks, fragment, lmax, out, as_json, uuid)
+        elif what == "dos":
+            _dos(doc, method, sigma, out, as_json, uuid)
+        else:
+            _export(doc, picks, out, as_json, uuid)
+
+    @app.command("compare")
+    @handle_errors
+    def compare(
+        uuids: list[str] = typer.Argument(
+            ..., help="Monomer uuids, then the assembly uuid last (a monomer may repeat)."),
+        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
+        png: Path | None = typer.Option(None, "--png", help="Write the correlation diagram."),
+        as_json: bool = typer.Option(False, "--json"),
+        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+    ) -> None:
+        """Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings."""
+        from superatom.analysis.interaction import analyze_interaction
+
+        if len(uuids) < 2:
+            raise InputError("give at least one monomer uuid and then the assembly uuid")
+        if method not in METHODS:
+            raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
+        docs = {u: _load(u, db) for u in dict.fromkeys(uuids)}
+        res = analyze_interaction([docs[u] for u in uuids[:-1]], docs[uuids[-1]], method=method)
+        if png is not None:
+            from superatom.analysis.plots import plot_correlation_diagram, save_figure
+
+            for k, spin in enumerate(res.spins):
+                target = png if len(res.spins) == 1 else png.with_stem(f"{png.stem}_{spin}")
+                save_figure(plot_correlation_diagram(res, spin=k), target)
+        if as_json:
+            print_json(res.model_dump())
+            return
+        console.print(_summary_table(res))
+        for chan in res.fragment_orbitals.channels:
+            table = Table(title=f"fragment-orbital couplings ({chan.spin})")
+            for column in ("pair", "FO", "S", "J (eV)", "J_eff (eV)", "splitting (eV)"):
+                table.add_column(column)
+            for c in chan.couplings:
+                table.add_row(f"{c.monomer_a} / {c.monomer_b}", c.label_a, f"{c.overlap:.4f}",
+                              f"{c.coupling_ev:.4f}", f"{c.effective_coupling_ev:.4f}",
+                              f"{c.predicted_splitting_ev:.4f}")
+            console.print(table)
+        if png is not None:
+            console.print(f"correlation diagram: {png}", highlight=False)

@@ -1,0 +1,119 @@
+"""``analyze`` / ``compare`` commands on a temporary store filled by real jobflow jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import typer
+from jobflow import run_locally
+from pymatgen.core import Molecule
+from typer.testing import CliRunner
+
+from superatom.cli.analyze import register
+from superatom.db import open_store
+from superatom.workflows.frontier import FrontierOrbitalMaker
+
+pytestmark = pytest.mark.filterwarnings("ignore:cd is deprecated:FutureWarning")
+OVERRIDES = {"device": "cpu", "basis": "sto-3g"}
+
+
+def _h2(z: float = 0.0, tag: str = "H2") -> Molecule:
+    return Molecule(["H", "H"], [[0, 0, z], [0.74, 0, z]],
+                    site_properties={"fragment": [tag, tag]})
+
+
+@pytest.fixture(scope="module")
+def app():
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def filled_store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-store")
+    dimer = Molecule(["H"] * 4, [[0, 0, 0], [0.74, 0, 0], [0, 0, 2.5], [0.74, 0, 2.5]],
+                     site_properties={"fragment": ["A", "A", "B", "B"]})
+    uuids = {}
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        for key, mol in (("mono", _h2()), ("dimer", dimer)):
+            job = FrontierOrbitalMaker(preset="fast", settings_overrides=OVERRIDES,
+                                       metadata={"name": key}).make(mol)
+            run_locally(job, store=open_store(folder / "db"), log=False, raise_immediately=True)
+            uuids[key] = job.uuid
+    finally:
+        os.chdir(cwd)
+    return str(folder / "db"), uuids
+
+
+def test_analyze_composition_json_and_table(app, filled_store):
+    db, uuids = filled_store
+    runner = CliRunner()
+    result = runner.invoke(app, ["analyze", uuids["dimer"], "--db", db, "--json",
+                                 "--method", "lowdin"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["method"] == "lowdin" and data["fragments"] == ["A", "B"]
+    homo = next(o for o in data["orbitals"] if o["label"] == "HOMO")
+    assert homo["fragment"]["A"] == pytest.approx(0.5, abs=1e-4)
+    result = runner.invoke(app, ["analyze", uuids["dimer"][:8], "--db", db])
+    assert result.exit_code == 0 and "HOMO" in result.output
+    result = runner.invoke(app, ["analyze", uuids["dimer"], "--db", db, "--json",
+                                 "--orbitals", "HOMO,LUMO"])
+    assert [o["label"] for o in json.loads(result.output)["orbitals"]] == ["HOMO", "LUMO"]
+
+
+def test_analyze_superatom_dos_export(app, filled_store, tmp_path):
+    db, uuids = filled_store
+    runner = CliRunner()
+    result = runner.invoke(app, ["analyze", uuids["mono"], "--what", "superatom", "--db", db,
+                                 "--json", "--orbitals", "HOMO,LUMO", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (res,) = json.loads(result.output)
+    assert [o["character"] for o in res["orbitals"]] == ["S", "P"]  # H2 sigma_g / sigma_u
+    assert (tmp_path / "angular_restricted.png").stat().st_size > 1000
+    result = runner.invoke(app, ["analyze", uuids["dimer"], "--what", "dos", "--db", db,
+                                 "--json", "--out", str(tmp_path), "--sigma", "0.2"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["d_band_centre_ev"] is None
+    assert (tmp_path / "dos.png").exists() and (tmp_path / "dos.csv").exists()
+    header = (tmp_path / "dos.csv").read_text().splitlines()[0]
+    assert header.startswith("energy_ev,total") and "fragment:A" in header
+    result = runner.invoke(app, ["analyze", uuids["mono"], "--what", "export", "--db", db,
+                                 "--out", str(tmp_path / "exp")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "exp").iterdir()) == [
+        "mono.molden", "mono_HOMO.cube", "mono_LUMO.cube"]
+
+
+def test_compare_prints_interaction_and_writes_png(app, filled_store, tmp_path):
+    db, uuids = filled_store
+    runner = CliRunner()
+    png = tmp_path / "corr.png"
+    args = ["compare", uuids["mono"], uuids["mono"], uuids["dimer"], "--db", db]
+    result = runner.invoke(app, [*args, "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "HOMO splitting" in result.output and "fragment-orbital couplings" in result.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    result = runner.invoke(app, [*args, "--json"])
+    data = json.loads(result.output)
+    s = data["summary"][0]
+    assert s["homo_splitting_ev"] == pytest.approx(s["fo_homo_splitting_ev"], abs=0.01)
+    assert s["homo_participation_ratio"] == pytest.approx(2.0, abs=1e-3)
+
+
+def test_cli_errors_are_one_line(app, filled_store):
+    db, uuids = filled_store
+    runner = CliRunner()
+    for args in (["analyze", uuids["mono"], "--what", "nope", "--db", db],
+                 ["analyze", "ffffffff-0000", "--db", db],
+                 ["compare", uuids["dimer"], uuids["mono"], "--db", db]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert result.output.strip().startswith("error:")
+        assert len(result.output.strip().splitlines()) == 1
