@@ -33,7 +33,7 @@ WRITER = textwrap.dedent(
         h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.70 + 0.01 * int(sys.argv[2]) + 0.001 * k]])
         maker = FrontierOrbitalMaker(preset="fast", settings_overrides={"device": "cpu"},
                                      reuse=False, metadata={"campaign": "writer" + sys.argv[2]})
-        run_locally(maker.make(h2), store=store, log=False, ensure_success=True)
+        run_locally(maker.make(h2), store=store, log=False, raise_immediately=True)
     print("ok")
     """
 )

@@ -10,7 +10,7 @@ Examples
 >>> import tempfile
 >>> store = open_store(tempfile.mkdtemp())
 >>> type(store.docs_store).__name__, sorted(store.additional_stores)
-('MontyStore', ['data'])
+('LockedMontyStore', ['data'])
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock
 from jobflow import JobStore
+from maggma.stores import MontyStore
 from platformdirs import user_config_dir, user_data_dir
 
 from superatom.errors import InputError
@@ -28,6 +30,26 @@ from superatom.errors import InputError
 DATABASE_NAME = "superatom"
 OUTPUTS = "outputs"
 DATA = "outputs_data"
+
+
+class LockedMontyStore(MontyStore):
+    """montydb (sqlite) store whose writes are serialised across processes by a file lock.
+
+    sqlite already locks the file; the extra lock keeps a long write (orbital arrays of a big
+    cluster) from running into another process's busy timeout, so two ``superatom`` runs on
+    one store never lose a result.
+    """
+
+    def _write_lock(self) -> FileLock:
+        return FileLock(str(Path(self.database_path) / ".superatom-write.lock"), timeout=600)
+
+    def update(self, docs, key=None):
+        with self._write_lock():
+            return super().update(docs, key=key)
+
+    def remove_docs(self, criteria):
+        with self._write_lock():
+            return super().remove_docs(criteria)
 
 
 def config_path() -> Path:
@@ -78,12 +100,10 @@ def open_store(location: str | os.PathLike | None = None) -> JobStore:
         docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS)
         data = MongoStore.from_uri(where, database=database, collection_name=DATA)
     else:
-        from maggma.stores import MontyStore
-
         folder = Path(where).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
-        docs = MontyStore(OUTPUTS, database_path=str(folder), database_name=database,
-                          storage="sqlite")
-        data = MontyStore(DATA, database_path=str(folder), database_name=database,
-                          storage="sqlite")
+        docs = LockedMontyStore(OUTPUTS, database_path=str(folder), database_name=database,
+                                storage="sqlite")
+        data = LockedMontyStore(DATA, database_path=str(folder), database_name=database,
+                                storage="sqlite")
     return JobStore(docs, additional_stores={"data": data})

@@ -32,11 +32,13 @@ class _Strict(BaseModel):
 
 
 class SystemSpec(_Strict):
-    """One structure: ``build: {kind: ..., options}`` or ``file: path``."""
+    """One structure: ``build: {kind: ..., options}``, ``file: path`` or ``standard: NAME``
+    (a GFN2-xTB-relaxed geometry shipped with superatom, e.g. ``PW12O40``)."""
 
     name: str
     build: dict[str, Any] | None = None
     file: str | None = None
+    standard: str | None = None
     charge: int | None = None
     multiplicity: int | None = None
     system_class: str | None = None
@@ -47,8 +49,8 @@ class SystemSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> SystemSpec:
-        if (self.build is None) == (self.file is None):
-            raise ValueError("give exactly one of 'build' or 'file'")
+        if sum(x is not None for x in (self.build, self.file, self.standard)) != 1:
+            raise ValueError("give exactly one of 'build', 'file' or 'standard'")
         if self.build is not None and "kind" not in self.build:
             raise ValueError("'build' needs a 'kind', e.g. {kind: keggin}")
         return self
@@ -135,7 +137,10 @@ def load_campaign(path: str | Path) -> Campaign:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "campaign"
-        raise InputError(f"{path.name}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key '{first['loc'][-1]}' (check its spelling)"
+        raise InputError(f"{path.name}: {where}: {message}") from None
     from superatom.calc_settings import load_preset
 
     load_preset(campaign.preset, **campaign.settings)
@@ -153,10 +158,15 @@ def build_system(spec: SystemSpec, base_dir: str = ".") -> Molecule:
         if not path.is_absolute():
             path = Path(base_dir) / path
         return read_molecule(path, charge=spec.charge, multiplicity=spec.multiplicity)
-    from superatom.structures.registry import build_structure
+    if spec.standard is not None:
+        from superatom.structures.standard import load_standard
 
-    options = {k: v for k, v in spec.build.items() if k != "kind"}
-    molecule = build_structure(spec.build["kind"], **options)
+        molecule = load_standard(spec.standard)
+    else:
+        from superatom.structures.registry import build_structure
+
+        options = {k: v for k, v in spec.build.items() if k != "kind"}
+        molecule = build_structure(spec.build["kind"], **options)
     if spec.charge is not None or spec.multiplicity is not None:
         molecule.set_charge_and_spin(
             spec.charge if spec.charge is not None else molecule.charge,

@@ -100,7 +100,9 @@ class FrontierOrbitalDoc(BaseModel):
     composition_method: str = "mulliken"
 
     converged: bool
-    scf_guess: str = Field("minao", description="'minao' or 'superposition' of monomers")
+    scf_guess: str = Field(
+        "minao", description="'minao', 'superposition' (of monomers), 'checkpoint' or 'user'"
+    )
     scf_cycles: int
     scf_attempts: list[dict[str, Any]]
     device: str

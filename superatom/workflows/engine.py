@@ -372,10 +372,15 @@ def run_scf(
     mol = build_mole(molecule, settings)
     mf = _make_scf(mol, settings, device)
     dm = initial_dm
-    if dm is None and chkfile and os.path.exists(chkfile):
+    guess = "minao" if dm is None else "initial_dm"
+    if chkfile and os.path.exists(chkfile):  # restart after a walltime kill or a crash
         from pyscf import scf as pyscf_scf
 
-        dm = mf.make_rdm1(*_chk_orbitals(pyscf_scf, chkfile))
+        try:
+            dm = mf.make_rdm1(*_chk_orbitals(pyscf_scf, chkfile))
+            guess = "checkpoint"
+        except (KeyError, OSError, ValueError):
+            pass  # unreadable or foreign checkpoint: keep the other guess
     if chkfile:
         mf.chkfile = chkfile
     attempts: list[dict[str, Any]] = []
@@ -420,7 +425,9 @@ def run_scf(
         )
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
-    return _collect(mf, mol, settings, device, attempts, total_cycles, start)
+    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+    result.extra["guess"] = guess
+    return result
 
 
 def _chk_orbitals(pyscf_scf, chkfile: str):

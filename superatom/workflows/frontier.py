@@ -12,12 +12,15 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from jobflow import CURRENT_JOB, JobConfig, Maker, job
+from platformdirs import user_cache_dir
 from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV
@@ -182,8 +185,21 @@ def compute_frontier(
     start = time.perf_counter()
     result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile)
     doc = build_frontier_doc(molecule, settings, result, metadata)
+    doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
     return doc
+
+
+def checkpoint_path(digest: str) -> Path:
+    """Where the SCF of an input hash keeps its PySCF checkpoint until it succeeds.
+
+    ``$SUPERATOM_CHECKPOINT_DIR`` (put it on a shared file system on clusters), else the user
+    cache folder. A job killed at its wall time restarts from this file when rerun.
+    """
+    folder = Path(os.environ.get("SUPERATOM_CHECKPOINT_DIR")
+                  or Path(user_cache_dir("superatom")) / "checkpoints")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{digest}.chk"
 
 
 def find_reusable(store, digest: str) -> dict | None:
@@ -221,6 +237,7 @@ class FrontierOrbitalMaker(Maker):
     reuse: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
     chkfile: str | None = None
+    checkpoint: bool = True
 
     @property
     def settings(self) -> CalcSettings:
@@ -260,16 +277,20 @@ class FrontierOrbitalMaker(Maker):
                     if key in self.metadata:
                         setattr(doc, key, self.metadata[key])
                 return doc
-        guess = "minao" if initial_dm is None else "user"
+        guess = "user"
         if guess_from:
             initial_dm = superposition_density(
                 guess_from, molecule, engine.ao_layout(molecule, settings),
                 restricted=molecule.spin_multiplicity == 1,
             )
             guess = "superposition"
+        chkfile = self.chkfile or (str(checkpoint_path(digest)) if self.checkpoint else None)
         doc = compute_frontier(
-            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=self.chkfile
+            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile
         )
-        doc.scf_guess = guess
+        if doc.scf_guess == "initial_dm":
+            doc.scf_guess = guess
+        if chkfile and not self.chkfile:
+            Path(chkfile).unlink(missing_ok=True)
         doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         return doc
