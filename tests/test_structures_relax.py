@@ -3,11 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from superatom import HARTREE_TO_EV
 from superatom.errors import InputError
 from superatom.structures.io import read_molecule
 from superatom.structures.lindqvist import build_lindqvist
-from superatom.structures.relax import XtbRelaxMaker, gfnxtb_relax_maker, relax_xtb, xtb_frontier
+from superatom.structures.relax import XtbRelaxMaker, gfnxtb_relax_maker, relax_xtb
 from superatom.structures.standard import STANDARD_SET, load_standard
+from superatom.workflows.xtb import xtb_frontier
 
 
 def test_xtb_single_point_gaps_match_reference():
@@ -18,7 +20,7 @@ def test_xtb_single_point_gaps_match_reference():
 
 def test_relax_keeps_charge_spin_labels_and_lowers_energy():
     mol = build_lindqvist("Mo")
-    sp = xtb_frontier(mol)["energy_ev"]
+    sp = xtb_frontier(mol)["energy_ha"] * HARTREE_TO_EV
     relaxed, info = relax_xtb(mol, steps=3)
     assert relaxed.charge == -2 and relaxed.spin_multiplicity == 1
     assert relaxed.site_properties["fragment"] == mol.site_properties["fragment"]

@@ -26,52 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 from jobflow import Maker, job
 
+from superatom import HARTREE_TO_EV
 from superatom.errors import InputError
 
-__all__ = ["XtbRelaxMaker", "gfnxtb_relax_maker", "relax_xtb", "xtb_frontier"]
+__all__ = ["XtbRelaxMaker", "gfnxtb_relax_maker", "relax_xtb"]
 
-HARTREE_TO_EV = 27.211386245988
-BOHR = 0.529177210903
 
 
 def _check(molecule) -> None:
     if max(site.specie.Z for site in molecule) > 86:
         raise InputError("GFN2-xTB covers elements up to Rn (Z <= 86)")
-
-
-def xtb_frontier(molecule, method: str = "GFN2-xTB") -> dict:
-    """GFN-xTB single point: energy (eV), HOMO, LUMO and gap (eV) from tblite.
-
-    Examples
-    --------
-    >>> from superatom.structures.lindqvist import build_lindqvist
-    >>> round(xtb_frontier(build_lindqvist("W"))["gap_ev"], 1) > 3
-    True
-    """
-    from tblite.interface import Calculator
-
-    _check(molecule)
-    nums = np.array([s.specie.Z for s in molecule])
-    xyz_bohr = np.asarray(molecule.cart_coords) / BOHR
-    uhf = int(molecule.spin_multiplicity) - 1
-    calc = Calculator(method, nums, xyz_bohr, charge=float(molecule.charge), uhf=uhf)
-    calc.set("verbosity", 0)
-    res = calc.singlepoint()
-    eps = np.asarray(res.get("orbital-energies")) * HARTREE_TO_EV
-    occ = np.asarray(res.get("orbital-occupations"))
-    if occ.ndim == 2:  # spin-resolved: use the total occupation
-        occ = occ.sum(axis=0)
-        eps = eps[0] if eps.ndim == 2 else eps
-    occupied = np.flatnonzero(occ > 0.5)
-    virtual = np.flatnonzero(occ <= 0.5)
-    homo = float(eps[occupied.max()]) if occupied.size else float("nan")
-    lumo = float(eps[virtual.min()]) if virtual.size else float("nan")
-    return {
-        "energy_ev": float(res.get("energy")) * HARTREE_TO_EV,
-        "homo_ev": homo,
-        "lumo_ev": lumo,
-        "gap_ev": lumo - homo,
-    }
 
 
 def relax_xtb(
@@ -133,7 +97,11 @@ def relax_xtb(
         "steps": int(opt.nsteps),
         "fmax_ev_per_a": float(np.linalg.norm(forces, axis=1).max()),
     }
-    info.update(xtb_frontier(relaxed, method=method))
+    from superatom.workflows.xtb import xtb_frontier
+
+    levels = xtb_frontier(relaxed, method=method)
+    info.update(energy_ev=levels["energy_ha"] * HARTREE_TO_EV,
+                **{k: levels[k] for k in ("homo_ev", "lumo_ev", "gap_ev")})
     info["wall_s"] = time.perf_counter() - t0
     return relaxed, info
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Molecule
 
+from superatom.analysis.embedding import map_atoms
 from superatom.errors import InputError
 
 
@@ -90,21 +91,6 @@ def split_fragments(
     return pieces
 
 
-def atom_map(part: Molecule, whole: Molecule, tolerance: float = 0.01) -> np.ndarray:
-    """Index in ``whole`` of every atom of ``part`` (same element within ``tolerance`` A)."""
-    part_xyz = np.asarray(part.cart_coords)
-    whole_xyz = np.asarray(whole.cart_coords)
-    dist = np.linalg.norm(part_xyz[:, None, :] - whole_xyz[None, :, :], axis=-1)
-    index = np.argmin(dist, axis=1)
-    for k, j in enumerate(index):
-        if dist[k, j] > tolerance or part[k].specie != whole[j].specie:
-            raise InputError(
-                f"atom {k + 1} ({part[k].specie}) of the fragment has no partner in the "
-                f"assembly within {tolerance} A: monomers must be cut from the assembly"
-            )
-    return index
-
-
 def _as_arrays(doc: Any) -> dict[str, np.ndarray]:
     from superatom.workflows.documents import FrontierOrbitalDoc
 
@@ -126,7 +112,7 @@ def superposition_density(
     dm = np.zeros((2, nao, nao))
     for doc in monomer_docs:
         arrays, monomer = _as_arrays(doc)
-        mapping = atom_map(monomer, assembly)
+        mapping = map_atoms(monomer, assembly)[0]
         coeff, occ = arrays["mo_coeff"], arrays["mo_occ"]
         if coeff.ndim == 2:
             half = 0.5 * (coeff * occ) @ coeff.T

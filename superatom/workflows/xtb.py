@@ -29,8 +29,10 @@ from superatom.errors import SCFNotConvergedError
 XTB_METHOD = "GFN2-xTB"
 
 
-def xtb_frontier(molecule: Molecule, electronic_temperature: float = 300.0) -> dict[str, Any]:
-    """GFN2-xTB single point: energy (Ha), HOMO/LUMO/gap (eV), orbital energies (eV).
+def xtb_frontier(
+    molecule: Molecule, electronic_temperature: float = 300.0, method: str = XTB_METHOD
+) -> dict[str, Any]:
+    """GFN-xTB single point: energy (Ha), HOMO/LUMO/gap (eV), orbital energies (eV).
 
     Open shells use ``uhf = multiplicity - 1`` unpaired electrons; tblite reports
     spin-summed occupations, so the frontier levels are those of the summed channel.
@@ -39,7 +41,7 @@ def xtb_frontier(molecule: Molecule, electronic_temperature: float = 300.0) -> d
 
     numbers = np.array([site.specie.Z for site in molecule])
     positions = np.asarray(molecule.cart_coords) / BOHR_TO_ANGSTROM
-    calc = Calculator(XTB_METHOD, numbers, positions, charge=float(molecule.charge),
+    calc = Calculator(method, numbers, positions, charge=float(molecule.charge),
                       uhf=int(molecule.spin_multiplicity) - 1)
     calc.set("verbosity", 0)
     calc.set("temperature", electronic_temperature * 3.166808578545117e-06)
@@ -48,7 +50,7 @@ def xtb_frontier(molecule: Molecule, electronic_temperature: float = 300.0) -> d
         result = calc.singlepoint()
     except RuntimeError as err:
         raise SCFNotConvergedError(
-            f"GFN2-xTB SCC of {molecule.composition.reduced_formula} failed ({err}): check "
+            f"{method} SCC of {molecule.composition.reduced_formula} failed ({err}): check "
             "charge, multiplicity and geometry"
         ) from None
     energies = np.asarray(result.get("orbital-energies"))
