@@ -187,6 +187,8 @@ def test_query_filters_and_dataframe(campaign_dir):
     assert {r["n_units"] for r in query_results(store, n_units=2)} == {2}
     assert len(query_results(store, functional="PBE0")) == len(everything) - 1
     assert len(query_results(store, basis="def2-SVP")) == len(everything) - 1
+    assert len(query_results(store, preset="fast")) == len(everything) - 1
+    assert query_results(store, preset="production") == []
     assert query_results(store, since="2999-01-01") == []
     frame = results_frame(store, campaign="tiny")
     assert len(frame) == len(everything) and "gap_ev" in frame.columns
@@ -245,3 +247,28 @@ def test_resources_follow_system_size():
     assert keggin.df_tensor_gb == pytest.approx(22, rel=0.1)  # measured dense DF size
     assert keggin.density_fit and not ti10cu2.density_fit  # 450 GB would not fit
     assert small.walltime_min <= keggin.walltime_min < ti10cu2.walltime_min
+
+
+def test_two_level_prescreen_runs_dft_only_on_what_passes(campaign_dir):
+    (campaign_dir / "screen.yaml").write_text(
+        "name: screen\npreset: fast\nsettings: {device: cpu}\n"
+        "prescreen: {gap_max_ev: 14.0}\n"
+        "systems:\n"
+        "  - {name: water, file: water.xyz}\n"
+        "  - {name: water-dimer, file: water_dimer.xyz}\n"
+    )
+    store = open_store(campaign_dir / "db")
+    campaign = load_campaign(campaign_dir / "screen.yaml")
+    with pytest.raises(InputError, match="needs a store"):
+        build_campaign_flow(campaign)
+    flow, plan = build_campaign_flow(campaign, store=store)
+    rows = {row["name"]: row for row in plan}
+    # GFN2-xTB gaps: water 14.6 eV (out), water dimer 13.0 eV (in)
+    assert rows["water"]["tier"] == "xtb (screened out)" and rows["water"]["jobs"] == 0
+    assert rows["water"]["xtb_gap_ev"] == pytest.approx(14.63, abs=0.05)
+    assert rows["water-dimer"]["tier"] == "dft" and rows["water-dimer"]["jobs"] == 1
+    assert run_flow(flow, store).completed == 1
+    methods = {(r["name"], r["method"]) for r in query_results(store, campaign="screen")}
+    assert ("water (xTB pre-screen)", "GFN2-xTB") in methods
+    assert ("water-dimer", "RKS-PBE0/def2-svp DF") in methods
+    assert not any(name == "water" for name, _ in methods)

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         element: list[str] = typer.Option(None, "--element", "-e", help="Must contain element."),
         functional: str | None = typer.Option(None, "--xc"),
         basis: str | None = typer.Option(None, "--basis"),
+        preset: str | None = typer.Option(None, "--preset", help="Settings preset name."),
         n_units: int | None = typer.Option(None, "--n-units"),
         gap_min: float | None = typer.Option(None, "--gap-min", help="eV"),
         gap_max: float | None = typer.Option(None, "--gap-max", help="eV"),
@@ -37,7 +38,8 @@ def register(app: typer.Typer) -> None:
 
         rows = query_results(
             open_store(db), formula=formula, system_class=system_class, campaign=campaign,
-            elements=element or None, functional=functional, basis=basis, n_units=n_units,
+            elements=element or None, functional=functional, basis=basis, preset=preset,
+            n_units=n_units,
             gap_min=gap_min, gap_max=gap_max, since=since,
         )
         if limit:

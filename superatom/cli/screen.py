@@ -45,14 +45,18 @@ def register(app: typer.Typer) -> None:
         from superatom.workflows.runner import flow_jobs, run_flow
 
         campaign = load_campaign(campaign_file)
-        flow, plan = build_campaign_flow(campaign, reuse=not force)
+        store = open_store(db)
+        if dry_run:  # nothing runs, not even the xTB pre-screen
+            flow, plan = build_campaign_flow(campaign.model_copy(update={"prescreen": None}),
+                                             reuse=not force)
+        else:
+            flow, plan = build_campaign_flow(campaign, reuse=not force, store=store)
         if not as_json:
             console.print(_plan_table(plan))
         if dry_run:
             if as_json:
                 print_json({"campaign": campaign.name, "plan": plan})
             return
-        store = open_store(db)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=console, disable=as_json) as progress:

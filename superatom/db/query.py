@@ -11,7 +11,8 @@ from superatom.workflows.documents import FrontierOrbitalDoc
 
 SUMMARY_FIELDS = [
     "uuid", "output.name", "output.formula", "output.charge", "output.multiplicity",
-    "output.method", "output.homo_ev", "output.lumo_ev", "output.gap_ev", "output.e_tot_ha",
+    "output.method", "output.preset", "output.homo_ev", "output.lumo_ev", "output.gap_ev",
+    "output.e_tot_ha",
     "output.converged", "output.system_class", "output.campaign", "output.n_units",
     "output.device", "output.created_at", "output.input_hash", "output.reused_from",
 ]
@@ -32,6 +33,7 @@ def build_filter(
     elements: list[str] | None = None,
     functional: str | None = None,
     basis: str | None = None,
+    preset: str | None = None,
     n_units: int | None = None,
     gap_min: float | None = None,
     gap_max: float | None = None,
@@ -57,6 +59,8 @@ def build_filter(
         criteria["output.settings.xc"] = functional
     if basis:
         criteria["output.settings.basis"] = basis.lower()
+    if preset:
+        criteria["output.preset"] = preset
     if n_units is not None:
         criteria["output.n_units"] = n_units
     gap: dict[str, float] = {}

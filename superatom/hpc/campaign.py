@@ -58,8 +58,9 @@ def submit_campaign(campaign, project, worker: str | None = None, reuse: bool = 
     from superatom.hpc.submit import resolve_project, submit_flow
     from superatom.workflows.campaign_flow import build_campaign_flow
 
-    flow, plan = build_campaign_flow(campaign, reuse=reuse)
     resolved = resolve_project(project)
+    store = resolved.get_jobstore() if campaign.prescreen is not None else None
+    flow, plan = build_campaign_flow(campaign, reuse=reuse, store=store)
     worker_name = worker or next(iter(resolved.workers))
     scheduler = resolved.workers[worker_name].scheduler_type
     ids = submit_flow(flow, resolved, worker=worker_name,

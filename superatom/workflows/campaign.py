@@ -86,6 +86,21 @@ class ChainSpec(_Strict):
         return self
 
 
+class PrescreenSpec(_Strict):
+    """Two-level screening: a GFN2-xTB single point of every DFT-tier system first; DFT only
+    for systems whose xTB gap (eV) lies inside ``[gap_min_ev, gap_max_ev]``."""
+
+    gap_min_ev: float | None = None
+    gap_max_ev: float | None = None
+
+    def passes(self, gap_ev: float | None) -> bool:
+        if gap_ev is None:
+            return False
+        low = self.gap_min_ev if self.gap_min_ev is not None else float("-inf")
+        high = self.gap_max_ev if self.gap_max_ev is not None else float("inf")
+        return low <= gap_ev <= high
+
+
 class Campaign(_Strict):
     """A screening campaign (see ``examples/quickstart.yaml``)."""
 
@@ -94,6 +109,7 @@ class Campaign(_Strict):
     preset: str = "screening"
     settings: dict[str, Any] = Field(default_factory=dict)
     prerelax: bool = False
+    prescreen: PrescreenSpec | None = None
     dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
     systems: list[SystemSpec] = Field(default_factory=list)

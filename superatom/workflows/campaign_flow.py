@@ -41,10 +41,46 @@ def _meta(campaign: Campaign, name: str, system_class: str | None, n_units: int 
     return meta
 
 
-def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse: bool):
+def prescreen_systems(campaign: Campaign, molecules: dict[str, Molecule], store,
+                      reuse: bool = True) -> dict[str, float | None]:
+    """Run the xTB pre-screen of every DFT-tier system now; returns the xTB gaps (eV).
+
+    The xTB documents are stored (``role: prescreen``) like any other result.
+    """
+    from jobflow import Flow
+
+    from superatom.workflows.runner import run_flow
+
+    jobs = {}
+    for spec in campaign.systems:
+        settings = _settings(campaign, spec.settings)
+        if choose_tier(molecules[spec.name], spec.tier, campaign, settings) != "dft":
+            continue
+        meta = _meta(campaign, f"{spec.name} (xTB pre-screen)", spec.system_class,
+                     spec.n_units, role="prescreen")
+        jobs[spec.name] = XtbFrontierMaker(name=f"xtb screen {spec.name}", reuse=reuse,
+                                           metadata=meta).make(molecules[spec.name])
+    run_flow(Flow(list(jobs.values())), store)
+    gaps = {}
+    for name, job in jobs.items():
+        found = store.query_one({"uuid": job.uuid}, properties=["output.gap_ev"])
+        gaps[name] = (found or {}).get("output", {}).get("gap_ev")
+    return gaps
+
+
+def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse: bool,
+                screened_gap: float | None = None):
     """Jobs of one system (optional xTB relax, then DFT or xTB levels) and its plan row."""
     settings = _settings(campaign, spec.settings)
     tier = choose_tier(molecule, spec.tier, campaign, settings)
+    screened_out = (campaign.prescreen is not None and tier == "dft"
+                    and not campaign.prescreen.passes(screened_gap))
+    if screened_out:
+        row = {"kind": "system", "name": spec.name, "tier": "xtb (screened out)",
+               "n_atoms": len(molecule), "formula": molecule.composition.formula.replace(" ", ""),
+               "charge": int(molecule.charge), "multiplicity": molecule.spin_multiplicity,
+               "prerelax": False, "jobs": 0, "xtb_gap_ev": screened_gap}
+        return [], row
     prerelax = campaign.prerelax if spec.prerelax is None else spec.prerelax
     meta = _meta(campaign, spec.name, spec.system_class, spec.n_units)
     jobs = []
@@ -67,6 +103,8 @@ def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse:
            "formula": molecule.composition.formula.replace(" ", ""),
            "charge": int(molecule.charge), "multiplicity": molecule.spin_multiplicity,
            "prerelax": prerelax, "jobs": len(jobs)}
+    if screened_gap is not None:
+        row["xtb_gap_ev"] = screened_gap
     return jobs, row
 
 
@@ -131,19 +169,30 @@ def chain_flow(campaign: Campaign, spec, members: list[Molecule], counts: list[i
     return flow, row
 
 
-def build_campaign_flow(campaign: Campaign, reuse: bool = True) -> tuple[Flow, list[dict]]:
-    """One Flow for the whole campaign and a row per system/interaction/chain."""
+def build_campaign_flow(campaign: Campaign, reuse: bool = True,
+                        store=None) -> tuple[Flow, list[dict]]:
+    """One Flow for the whole campaign and a row per system/interaction/chain.
+
+    With ``campaign.prescreen`` the xTB pre-screen runs now into ``store`` (required then)
+    and only the systems that pass get DFT jobs.
+    """
+    from superatom.errors import InputError
     from superatom.structures.registry import build_structure
 
     molecules = {s.name: build_system(s, campaign.base_dir) for s in campaign.systems}
     specs = {s.name: s for s in campaign.systems}
+    gaps: dict[str, float | None] = {}
+    if campaign.prescreen is not None:
+        if store is None:
+            raise InputError("a campaign with 'prescreen' needs a store to run the xTB screen")
+        gaps = prescreen_systems(campaign, molecules, store, reuse)
     parts: list[Any] = []
     plan: list[dict] = []
     interaction_systems = {i.system for i in campaign.interactions}
     for spec in campaign.systems:
         if spec.name in interaction_systems:
             continue  # the interaction flow computes this assembly
-        jobs, row = system_jobs(campaign, spec, molecules[spec.name], reuse)
+        jobs, row = system_jobs(campaign, spec, molecules[spec.name], reuse, gaps.get(spec.name))
         parts.extend(jobs)
         plan.append(row)
     for inter in campaign.interactions:

@@ -22,6 +22,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule
 
+from superatom.workflows.documents import analysis_versions
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
 
@@ -39,6 +40,7 @@ class ChainScalingDoc(BaseModel):
     lumo_ev: list[float | None]
     gap_ev: list[float | None]
     fit: dict[str, Any] = Field(description="superatom.analysis.chain result as dict")
+    versions: dict[str, str] = Field(default_factory=analysis_versions)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -11,6 +11,19 @@ from pydantic import BaseModel, Field, field_validator
 from superatom.workflows.arrays import StoredArray
 
 
+def analysis_versions() -> dict[str, str]:
+    """Versions of the codes an analysis document depends on."""
+    import platform
+
+    import numpy
+    import scipy
+
+    import superatom
+
+    return {"superatom": superatom.__version__, "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "python": platform.python_version()}
+
+
 class OrbitalData(BaseModel):
     """Large arrays of one SCF, kept in the JobStore's ``data`` store (Hartree, AO basis).
 
@@ -72,6 +85,7 @@ class FrontierOrbitalDoc(BaseModel):
     molecule: dict[str, Any] = Field(description="pymatgen Molecule.as_dict(), Angstrom")
 
     method: str = Field(description="'UKS-PBE0/def2-svp C-PCM(78.4)' style summary")
+    preset: str | None = Field(None, description="settings preset the job started from")
     spin_treatment: str
     settings: dict[str, Any]
     basis_by_element: dict[str, str]

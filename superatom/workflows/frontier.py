@@ -270,6 +270,7 @@ class FrontierOrbitalMaker(Maker):
             if previous is not None:
                 doc = FrontierOrbitalDoc(**previous["output"])
                 doc.reused_from = previous["uuid"]
+                doc.preset = self.preset
                 doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
                 doc.tags.update({k: v for k, v in self.metadata.items() if k not in
                                  ("name", "system_class", "campaign", "n_units")})
@@ -288,6 +289,7 @@ class FrontierOrbitalMaker(Maker):
         doc = compute_frontier(
             molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile
         )
+        doc.preset = self.preset
         if doc.scf_guess == "initial_dm":
             doc.scf_guess = guess
         if chkfile and not self.chkfile:

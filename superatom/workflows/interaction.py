@@ -24,7 +24,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule
 
-from superatom.workflows.documents import FrontierOrbitalDoc
+from superatom.workflows.documents import FrontierOrbitalDoc, analysis_versions
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
@@ -50,6 +50,7 @@ class InteractionDoc(BaseModel):
     scf_cycles_assembly: int
     analysis: dict[str, Any] = Field(description="superatom.analysis InteractionResult as dict")
     analysis_s: float
+    versions: dict[str, str] = Field(default_factory=analysis_versions)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
