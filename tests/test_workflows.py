@@ -124,6 +124,7 @@ def test_campaign_end_to_end_reuse_and_report(campaign_dir):
     assert rows[0].startswith("name,system_class,role")
     assert (report / "correlation_water-dimer.png").stat().st_size > 10_000
     assert (report / "chain_h2-chain.png").stat().st_size > 10_000
+    assert "positive (unbound) HOMO" not in summary  # all neutral or solvated here
     chains = (report / "chains.csv").read_text()
     assert "gap_infinite_ev" in chains
 
@@ -181,7 +182,7 @@ def test_query_filters_and_dataframe(campaign_dir):
     assert {r["name"] for r in query_results(store, formula="H2O")} >= {"water"}
     w_rows = query_results(store, elements=["W"])
     assert [r["name"] for r in w_rows] == ["lindqvist-W"]
-    assert all(r["method"] == "GFN2-xTB" for r in w_rows)
+    assert all(r["method"] == "GFN2-xTB (gas phase)" for r in w_rows)
     assert all(r["gap_ev"] >= 10 for r in query_results(store, gap_min=10))
     assert len(query_results(store, gap_max=5)) == 1  # only the Lindqvist at xTB
     assert {r["n_units"] for r in query_results(store, n_units=2)} == {2}
@@ -269,6 +270,24 @@ def test_two_level_prescreen_runs_dft_only_on_what_passes(campaign_dir):
     assert rows["water-dimer"]["tier"] == "dft" and rows["water-dimer"]["jobs"] == 1
     assert run_flow(flow, store).completed == 1
     methods = {(r["name"], r["method"]) for r in query_results(store, campaign="screen")}
-    assert ("water (xTB pre-screen)", "GFN2-xTB") in methods
+    assert ("water (xTB pre-screen)", "GFN2-xTB (gas phase)") in methods
     assert ("water-dimer", "RKS-PBE0/def2-svp DF") in methods
     assert not any(name == "water" for name, _ in methods)
+
+
+@pytest.mark.parametrize(("kind", "options", "expected"), [
+    ("dimer", {"ln": "La"}, {"PW11La#0": (-4, 1), "PW11La#1": (-4, 1)}),
+    ("dimer", {"type": "ca"}, {"PW12#0": (-3, 1), "PW12#1": (-3, 1), "Ca#0": (2, 1)}),
+    ("dimer", {"type": "sandwich", "ln": "La"}, {"PW11#0": (-7, 1), "PW11#1": (-7, 1),
+                                                  "La#0": (3, 1)}),
+    ("clusterphene", {"ln": "Gd", "n": 2}, {"PW11Gd#0": (-4, 8), "PW11Gd#1": (-4, 8)}),
+])
+def test_builder_assemblies_split_into_formal_units(kind, options, expected):
+    from superatom.structures.registry import build_structure
+
+    assembly = build_structure(kind, **options)
+    pieces = split_fragments(assembly)
+    assert {k: (int(v.charge), v.spin_multiplicity) for k, v in pieces.items()} == expected
+    # charge is conserved and every atom lands in exactly one unit
+    assert sum(v.charge for v in pieces.values()) == assembly.charge
+    assert sum(len(v) for v in pieces.values()) == len(assembly)

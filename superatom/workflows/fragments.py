@@ -18,6 +18,7 @@ from pymatgen.core import Molecule
 
 from superatom.analysis.embedding import map_atoms
 from superatom.errors import InputError
+from superatom.structures.units import unit_charges, unit_multiplicity
 
 
 def fragment_labels(molecule: Molecule) -> list[str]:
@@ -35,6 +36,9 @@ def _default_charges(molecule: Molecule, names: list[str], labels: list[str]) ->
     stored = (getattr(molecule, "properties", None) or {}).get("fragment_charges")
     if stored:
         return {str(k): int(v) for k, v in stored.items()}
+    formal = unit_charges(names)
+    if formal is not None and sum(formal.values()) == round(molecule.charge):
+        return formal
     compositions = {
         name: Molecule([s.specie for s, lab in zip(molecule, labels, strict=True) if lab == name],
                        [s.coords for s, lab in zip(molecule, labels, strict=True) if lab == name],
@@ -60,9 +64,10 @@ def split_fragments(
 ) -> dict[str, Molecule]:
     """One Molecule per fragment label, same coordinates as in the assembly.
 
-    Charges default to ``molecule.properties['fragment_charges']`` or an equal split among
-    identical fragments; multiplicities default to the lowest one the electron count allows
-    (1 or 2), so open-shell units (4f, d9) need ``multiplicities``.
+    Charges default to ``molecule.properties['fragment_charges']``, then to the formal charges
+    of builder unit labels (:mod:`superatom.structures.units`, used when they add up to the
+    total), then to an equal split among identical fragments; multiplicities default to the
+    high-spin value of known units (4f^n, Cu(II)), else the lowest the electron count allows.
     """
     labels = fragment_labels(molecule)
     names = list(dict.fromkeys(labels))
@@ -77,7 +82,10 @@ def split_fragments(
         sites = [s for s, lab in zip(molecule, labels, strict=True) if lab == name]
         species = [s.specie for s in sites]
         nelec = sum(sp.Z for sp in species) - int(charges[name])
-        mult = int(multiplicities.get(name, 1 if nelec % 2 == 0 else 2))
+        default = unit_multiplicity(name)
+        if (default - 1) % 2 != nelec % 2:
+            default = 1 if nelec % 2 == 0 else 2
+        mult = int(multiplicities.get(name, default))
         try:
             pieces[name] = Molecule(
                 species, [s.coords for s in sites], charge=int(charges[name]),

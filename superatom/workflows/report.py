@@ -138,6 +138,13 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path) -> dict[st
     if chain_rows:
         columns = [c for c in dict.fromkeys(k for row in chain_rows for k in row) if c != "uuid"]
         md += ["", "## Chain scaling", "", markdown_table(chain_rows, columns)]
+    unbound = [r["name"] for r in data["systems"]
+               if (r.get("homo_ev") or 0) > 0 and (r.get("charge") or 0) < 0
+               and (r.get("settings") or {}).get("solvent", "none") == "none"]
+    if unbound:
+        md += ["", f"Note: {', '.join(unbound)} have a positive (unbound) HOMO: highly charged "
+               "anions in vacuum. Compare levels only within one method; for absolute levels "
+               "use the DFT tier with a continuum solvent (preset 'screening', C-PCM)."]
     pictures = [f for f in files if f.suffix == ".png"]
     if pictures:
         md += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in pictures]

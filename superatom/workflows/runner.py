@@ -50,6 +50,8 @@ def _failure_reason(store: JobStore, uuid: str, error: BaseException | None) -> 
 
 def flow_jobs(flow: Flow) -> list[tuple]:
     """``(job, parent uuids)`` of every job of ``flow`` (nested flows included), in order."""
+    if not flow.jobs:
+        return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "some jobs are not connected" is expected here
         return list(flow.iterflow())

@@ -85,8 +85,9 @@ class XtbFrontierDoc(BaseModel):
     n_units: int | None = None
     tags: dict[str, Any] = Field(default_factory=dict)
     molecule: dict[str, Any]
-    method: str = XTB_METHOD
-    settings: dict[str, Any] = Field(default_factory=lambda: {"xc": XTB_METHOD, "basis": None})
+    method: str = f"{XTB_METHOD} (gas phase)"
+    settings: dict[str, Any] = Field(
+        default_factory=lambda: {"xc": XTB_METHOD, "basis": None, "solvent": "none"})
     e_tot_ha: float
     homo_ev: float | None
     lumo_ev: float | None
