@@ -19,13 +19,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from filelock import FileLock
 from jobflow import JobStore
 from maggma.stores import MontyStore
 from platformdirs import user_config_dir, user_data_dir
 
-from superatom.errors import InputError
+from superatom.yamlfile import read_yaml_mapping
 
 DATABASE_NAME = "superatom"
 OUTPUTS = "outputs"
@@ -63,15 +62,7 @@ def read_config() -> dict[str, Any]:
     path = config_path()
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"config file {path} is not valid YAML{where}: fix or delete it") from None
-    if not isinstance(data, dict):
-        raise InputError(f"config file {path} must be a mapping such as 'db: /path/to/folder'")
-    return data
+    return read_yaml_mapping(path, "config file", "a mapping such as 'db: /path/to/folder'")
 
 
 def is_mongo_uri(location: str) -> bool:

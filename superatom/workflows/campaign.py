@@ -18,11 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pymatgen.core import Molecule
 
 from superatom.errors import InputError
+from superatom.yamlfile import read_yaml_mapping
 
 Tier = Literal["auto", "dft", "xtb"]
 
@@ -137,16 +137,7 @@ class Campaign(_Strict):
 def load_campaign(path: str | Path) -> Campaign:
     """Read and validate a campaign YAML file; every problem is a one-line InputError."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"campaign file {path} not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"campaign file {path} is not valid YAML{where}: fix the syntax") from None
-    if not isinstance(data, dict):
-        raise InputError(f"campaign file {path} must be a mapping with 'name' and 'systems'")
+    data = read_yaml_mapping(path, "campaign file", "a mapping with 'name' and 'systems'")
     data.setdefault("base_dir", str(path.parent.resolve()))
     try:
         campaign = Campaign(**data)

@@ -66,8 +66,11 @@ class OrbitalLevel(BaseModel):
     participation_ratio: float | None = None
 
 
-class FrontierOrbitalDoc(BaseModel):
-    """Frontier-orbital result of one system, with everything needed to reproduce it."""
+LABEL_KEYS = ("name", "system_class", "campaign", "n_units")
+
+
+class SystemRecord(BaseModel):
+    """Which system a stored result is about: identity, labels and geometry (Angstrom)."""
 
     job_uuid: str | None = None
     name: str = ""
@@ -81,8 +84,55 @@ class FrontierOrbitalDoc(BaseModel):
     campaign: str | None = None
     n_units: int | None = None
     tags: dict[str, Any] = Field(default_factory=dict)
-    fragments: list[str] = Field(default_factory=list)
     molecule: dict[str, Any] = Field(description="pymatgen Molecule.as_dict(), Angstrom")
+    input_hash: str
+    reused_from: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @staticmethod
+    def describe(molecule, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Identity fields of ``molecule`` plus the labels (and free tags) in ``metadata``."""
+        meta = dict(metadata or {})
+        labels = {key: meta.pop(key, None) for key in LABEL_KEYS}
+        return {
+            **labels,
+            "name": labels["name"] or molecule.composition.reduced_formula,
+            "tags": meta,
+            "formula": molecule.composition.formula.replace(" ", ""),
+            "reduced_formula": molecule.composition.reduced_formula,
+            "elements": sorted({site.specie.symbol for site in molecule}),
+            "n_atoms": len(molecule),
+            "charge": round(molecule.charge),
+            "multiplicity": int(molecule.spin_multiplicity),
+            "molecule": molecule.as_dict(),
+        }
+
+    def relabel(self, job_uuid: str | None, metadata: dict[str, Any]) -> None:
+        """Give a reused result the job and labels of the job that reuses it."""
+        self.job_uuid = job_uuid
+        for key, value in metadata.items():
+            if key in LABEL_KEYS:
+                setattr(self, key, value)
+            else:
+                self.tags[key] = value
+
+    @field_validator("molecule", mode="before")
+    @classmethod
+    def _molecule_as_dict(cls, value: Any) -> Any:
+        """Accept a pymatgen Molecule (as decoded by monty) as well as its dict."""
+        return value.as_dict() if hasattr(value, "as_dict") else value
+
+    def to_molecule(self):
+        """The pymatgen ``Molecule`` (Angstrom) this result was computed for."""
+        from pymatgen.core import Molecule
+
+        return Molecule.from_dict(self.molecule)
+
+
+class FrontierOrbitalDoc(SystemRecord):
+    """Frontier-orbital result of one system, with everything needed to reproduce it."""
+
+    fragments: list[str] = Field(default_factory=list)
 
     method: str = Field(description="'UKS-PBE0/def2-svp C-PCM(78.4)' style summary")
     preset: str | None = Field(None, description="settings preset the job started from")
@@ -123,22 +173,19 @@ class FrontierOrbitalDoc(BaseModel):
     device_name: str
     timings: dict[str, float]
     versions: dict[str, str]
-    input_hash: str
-    reused_from: str | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     orbitals: OrbitalData | None = Field(
         None, description="MO coefficients, overlap, Fock (data store)"
     )
 
-    @field_validator("molecule", mode="before")
-    @classmethod
-    def _molecule_as_dict(cls, value: Any) -> Any:
-        """Accept a pymatgen Molecule (as decoded by monty) as well as its dict."""
-        return value.as_dict() if hasattr(value, "as_dict") else value
 
-    def to_molecule(self):
-        """The pymatgen ``Molecule`` (Angstrom) this result was computed for."""
-        from pymatgen.core import Molecule
-
-        return Molecule.from_dict(self.molecule)
+def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> dict | None:
+    """Newest stored, computed (not itself reused) output with this input hash, or None."""
+    if store is None:
+        return None
+    return store.query_one(
+        {"output.input_hash": digest, "output.reused_from": None, **(extra or {})},
+        properties=["uuid", "output"],
+        sort={"completed_at": -1},
+        load=True,
+    )

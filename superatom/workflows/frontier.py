@@ -28,7 +28,12 @@ from superatom.analysis.composition import fragment_composition, participation_r
 from superatom.analysis.frontier import frontier_levels
 from superatom.calc_settings import CalcSettings, load_preset
 from superatom.workflows import engine
-from superatom.workflows.documents import FrontierOrbitalDoc, OrbitalData, OrbitalLevel
+from superatom.workflows.documents import (
+    FrontierOrbitalDoc,
+    OrbitalData,
+    OrbitalLevel,
+    find_reusable,
+)
 from superatom.workflows.fragments import superposition_density
 from superatom.workflows.hashing import input_hash
 
@@ -109,25 +114,13 @@ def build_frontier_doc(
     timings: dict[str, float] | None = None,
 ) -> FrontierOrbitalDoc:
     """Assemble the stored document from an :class:`engine.SCFResult`."""
-    meta = dict(metadata or {})
     spin_treatment = "RKS" if result.restricted else "UKS"
     levels = frontier_levels(result.mo_energy, result.mo_occ)
     fragments = molecule.site_properties.get("fragment")
     fragment_names = list(dict.fromkeys(str(f) for f in fragments)) if fragments else []
     return FrontierOrbitalDoc(
-        name=meta.pop("name", "") or molecule.composition.reduced_formula,
-        system_class=meta.pop("system_class", None),
-        campaign=meta.pop("campaign", None),
-        n_units=meta.pop("n_units", None),
-        tags=meta,
-        formula=molecule.composition.formula.replace(" ", ""),
-        reduced_formula=molecule.composition.reduced_formula,
-        elements=sorted({site.specie.symbol for site in molecule}),
-        n_atoms=len(molecule),
-        charge=round(molecule.charge),
-        multiplicity=int(molecule.spin_multiplicity),
+        **FrontierOrbitalDoc.describe(molecule, metadata),
         fragments=fragment_names,
-        molecule=molecule.as_dict(),
         method=method_summary(settings, spin_treatment),
         spin_treatment=spin_treatment,
         settings=settings.model_dump(),
@@ -202,18 +195,6 @@ def checkpoint_path(digest: str) -> Path:
     return folder / f"{digest}.chk"
 
 
-def find_reusable(store, digest: str) -> dict | None:
-    """Newest converged stored frontier document with this input hash, or None."""
-    if store is None:
-        return None
-    return store.query_one(
-        {"output.input_hash": digest, "output.converged": True, "output.reused_from": None},
-        properties=["uuid", "output"],
-        sort={"completed_at": -1},
-        load=True,
-    )
-
-
 @dataclass
 class FrontierOrbitalMaker(Maker):
     """Maker of a frontier-orbital job (HOMO/LUMO, gap, frontier composition).
@@ -265,19 +246,13 @@ class FrontierOrbitalMaker(Maker):
         settings = self.settings
         digest = input_hash(molecule, settings)
         store = getattr(CURRENT_JOB, "store", None)
-        if self.reuse:
-            previous = find_reusable(store, digest)
-            if previous is not None:
-                doc = FrontierOrbitalDoc(**previous["output"])
-                doc.reused_from = previous["uuid"]
-                doc.preset = self.preset
-                doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
-                doc.tags.update({k: v for k, v in self.metadata.items() if k not in
-                                 ("name", "system_class", "campaign", "n_units")})
-                for key in ("name", "system_class", "campaign", "n_units"):
-                    if key in self.metadata:
-                        setattr(doc, key, self.metadata[key])
-                return doc
+        previous = find_reusable(store, digest, {"output.converged": True}) if self.reuse else None
+        if previous is not None:
+            doc = FrontierOrbitalDoc(**previous["output"])
+            doc.reused_from = previous["uuid"]
+            doc.preset = self.preset
+            doc.relabel(CURRENT_JOB.job.uuid if CURRENT_JOB.job else None, self.metadata)
+            return doc
         guess = "user"
         if guess_from:
             initial_dm = superposition_density(

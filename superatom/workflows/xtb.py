@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from jobflow import CURRENT_JOB, JobConfig, Maker, job
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 from pymatgen.core import Molecule
 
 from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV
 from superatom.analysis.frontier import frontier_levels
 from superatom.errors import SCFNotConvergedError
+from superatom.workflows.documents import SystemRecord, find_reusable
 
 XTB_METHOD = "GFN2-xTB"
 
@@ -68,23 +68,11 @@ def xtb_frontier(
     }
 
 
-class XtbFrontierDoc(BaseModel):
-    """Frontier levels of one system at the GFN2-xTB tier (eV)."""
+class XtbFrontierDoc(SystemRecord):
+    """Frontier levels of one system at the GFN2-xTB tier (eV); ``molecule`` is the geometry
+    the levels belong to (the relaxed one when ``relaxed``)."""
 
-    job_uuid: str | None = None
     doc_type: str = "xtb_frontier"
-    name: str = ""
-    formula: str
-    reduced_formula: str
-    elements: list[str]
-    n_atoms: int
-    charge: int
-    multiplicity: int
-    system_class: str | None = None
-    campaign: str | None = None
-    n_units: int | None = None
-    tags: dict[str, Any] = Field(default_factory=dict)
-    molecule: dict[str, Any]
     method: str = f"{XTB_METHOD} (gas phase)"
     settings: dict[str, Any] = Field(
         default_factory=lambda: {"xc": XTB_METHOD, "basis": None, "solvent": "none"})
@@ -100,17 +88,6 @@ class XtbFrontierDoc(BaseModel):
     device: str = "cpu"
     timings: dict[str, float]
     versions: dict[str, str]
-    input_hash: str
-    reused_from: str | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    @field_validator("molecule", mode="before")
-    @classmethod
-    def _molecule_as_dict(cls, value: Any) -> Any:
-        return value.as_dict() if hasattr(value, "as_dict") else value
-
-    def to_molecule(self) -> Molecule:
-        return Molecule.from_dict(self.molecule)
 
 
 def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
@@ -142,23 +119,14 @@ class XtbFrontierMaker(Maker):
         import superatom
 
         digest = xtb_input_hash(molecule, self.relax)
+        job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
-        meta = dict(self.metadata)
-        named = {k: meta.pop(k, None) for k in ("name", "system_class", "campaign", "n_units")}
-        if self.reuse and store is not None:
-            previous = store.query_one(
-                {"output.input_hash": digest, "output.reused_from": None},
-                properties=["uuid", "output"], sort={"completed_at": -1},
-            )
-            if previous is not None:
-                doc = XtbFrontierDoc(**previous["output"])
-                doc.reused_from = previous["uuid"]
-                doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
-                for key, value in named.items():
-                    if value is not None:
-                        setattr(doc, key, value)
-                doc.tags.update(meta)
-                return doc
+        previous = find_reusable(store, digest) if self.reuse else None
+        if previous is not None:
+            doc = XtbFrontierDoc(**previous["output"])
+            doc.reused_from = previous["uuid"]
+            doc.relabel(job_uuid, self.metadata)
+            return doc
         start = time.perf_counter()
         relax_info: dict[str, Any] = {}
         geometry = molecule
@@ -168,19 +136,8 @@ class XtbFrontierMaker(Maker):
             geometry, relax_info = relax_xtb(molecule, fmax=self.fmax, steps=self.max_steps)
         levels = xtb_frontier(geometry)
         return XtbFrontierDoc(
-            job_uuid=CURRENT_JOB.job.uuid if CURRENT_JOB.job else None,
-            name=named["name"] or molecule.composition.reduced_formula,
-            system_class=named["system_class"],
-            campaign=named["campaign"],
-            n_units=named["n_units"],
-            tags=meta,
-            formula=molecule.composition.formula.replace(" ", ""),
-            reduced_formula=molecule.composition.reduced_formula,
-            elements=sorted({s.specie.symbol for s in molecule}),
-            n_atoms=len(molecule),
-            charge=round(molecule.charge),
-            multiplicity=int(molecule.spin_multiplicity),
-            molecule=geometry.as_dict(),
+            **{**XtbFrontierDoc.describe(molecule, self.metadata), "molecule": geometry.as_dict()},
+            job_uuid=job_uuid,
             e_tot_ha=levels["energy_ha"],
             homo_ev=levels["homo_ev"],
             lumo_ev=levels["lumo_ev"],
