@@ -23,12 +23,10 @@ from superatom import HARTREE_TO_EV
 from superatom.analysis.docdata import (
     Channel,
     DocData,
-    common_spins,
     degenerate_groups,
-    doc_data,
     window_indices,
 )
-from superatom.analysis.embedding import Embedding, embed_monomers
+from superatom.analysis.embedding import Embedding, embed_documents
 
 
 class AssemblyLevel(BaseModel):
@@ -249,10 +247,7 @@ def correlate_orbitals(monomer_docs: list, assembly_doc, window: int = 4,
     >>> round(res.channels[0].levels[-3].splitting_ev, 2)                # doctest: +SKIP
     0.52
     """
-    assembly = doc_data(assembly_doc)
-    monomers = [doc_data(d) for d in monomer_docs]
-    embeddings = embed_monomers(monomers, assembly)
-    spins = common_spins([*monomers, assembly])
+    assembly, embeddings, spins = embed_documents(monomer_docs, assembly_doc)
     return CorrelationResult(
         assembly=assembly.name,
         monomers=[e.name for e in embeddings],

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from pymatgen.core import Molecule
 
-from superatom.analysis.docdata import DocData
+from superatom.analysis.docdata import DocData, common_spins, doc_data
 from superatom.errors import InputError
 
 MATCH_TOL = 0.01  # Angstrom
@@ -148,3 +148,11 @@ def monomer_atom_labels(embeddings: list[Embedding], n_atoms: int,
         for atom in emb.atom_map:
             labels[int(atom)] = emb.name
     return labels
+
+
+def embed_documents(monomer_docs: list, assembly_doc) -> tuple[DocData, list[Embedding], list[str]]:
+    """Arrays of the assembly, the monomers placed in it, and the spin channels they share."""
+    assembly = doc_data(assembly_doc)
+    monomers = [doc_data(d) for d in monomer_docs]
+    embeddings = embed_monomers(monomers, assembly)
+    return assembly, embeddings, common_spins([*monomers, assembly])

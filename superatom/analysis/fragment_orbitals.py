@@ -24,8 +24,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from superatom import HARTREE_TO_EV
-from superatom.analysis.docdata import DocData, common_spins, doc_data
-from superatom.analysis.embedding import Embedding, embed_monomers
+from superatom.analysis.docdata import DocData
+from superatom.analysis.embedding import Embedding, embed_documents
 
 FRONTIER_LABELS = ("HOMO-1", "HOMO", "LUMO", "LUMO+1")
 
@@ -219,10 +219,7 @@ def fragment_orbital_couplings(monomer_docs: list, assembly_doc,
     >>> [c.label_a for c in res.channels[0].couplings]             # doctest: +SKIP
     ['HOMO-1', 'HOMO', 'LUMO', 'LUMO+1']
     """
-    assembly = doc_data(assembly_doc)
-    monomers = [doc_data(d) for d in monomer_docs]
-    embeddings = embed_monomers(monomers, assembly)
-    spins = common_spins([*monomers, assembly])
+    assembly, embeddings, spins = embed_documents(monomer_docs, assembly_doc)
     return FragmentOrbitalResult(
         assembly=assembly.name,
         monomers=[e.name for e in embeddings],

@@ -21,8 +21,7 @@ from pydantic import BaseModel, Field
 from superatom.analysis.angular import AngularResult, angular_character, fragment_centres
 from superatom.analysis.composition import CompositionResult, Method, orbital_composition
 from superatom.analysis.correlation import CorrelationResult, correlate_channel
-from superatom.analysis.docdata import common_spins, doc_data
-from superatom.analysis.embedding import embed_monomers, monomer_atom_labels
+from superatom.analysis.embedding import embed_documents, monomer_atom_labels
 from superatom.analysis.fragment_orbitals import FragmentOrbitalResult, fo_channel
 
 
@@ -138,10 +137,7 @@ def analyze_interaction(
     >>> res.summary[0].homo_participation_ratio                     # doctest: +SKIP
     1.98
     """
-    assembly = doc_data(assembly_doc)
-    monomers = [doc_data(d) for d in monomer_docs]
-    embeddings = embed_monomers(monomers, assembly)
-    spins = common_spins([*monomers, assembly])
+    assembly, embeddings, spins = embed_documents(monomer_docs, assembly_doc)
     labels = assembly.fragments or monomer_atom_labels(embeddings, len(assembly.molecule))
     correlations = [correlate_channel(embeddings, assembly, s, window) for s in spins]
     fo_chans = [fo_channel(embeddings, assembly, s) for s in spins]

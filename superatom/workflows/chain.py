@@ -22,7 +22,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule
 
-from superatom.workflows.documents import analysis_versions
+from superatom.workflows.documents import analysis_versions, field_of
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
 
@@ -44,11 +44,6 @@ class ChainScalingDoc(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-def _field(doc: Any, key: str) -> Any:
-    """A field of a DFT or xTB document given as model or dict."""
-    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
-
-
 @job(output_schema=ChainScalingDoc)
 def chain_scaling_analysis(
     member_docs: list[Any],
@@ -61,19 +56,19 @@ def chain_scaling_analysis(
     from superatom.analysis.chain import chain_scaling
 
     docs = list(member_docs)
-    homo = [_field(d, "homo_ev") for d in docs]
-    lumo = [_field(d, "lumo_ev") for d in docs]
+    homo = [field_of(d, "homo_ev") for d in docs]
+    lumo = [field_of(d, "lumo_ev") for d in docs]
     fit = chain_scaling(n_units, homo, lumo)
     return ChainScalingDoc(
-        name=name or _field(docs[0], "name"),
+        name=name or field_of(docs[0], "name"),
         campaign=campaign,
         system_class=system_class,
-        method=_field(docs[0], "method"),
+        method=field_of(docs[0], "method"),
         n_units=list(n_units),
-        member_uuids=[_field(d, "job_uuid") for d in docs],
+        member_uuids=[field_of(d, "job_uuid") for d in docs],
         homo_ev=homo,
         lumo_ev=lumo,
-        gap_ev=[_field(d, "gap_ev") for d in docs],
+        gap_ev=[field_of(d, "gap_ev") for d in docs],
         fit=fit.model_dump(mode="json"),
     )
 

@@ -179,6 +179,11 @@ class FrontierOrbitalDoc(SystemRecord):
     )
 
 
+def field_of(doc: Any, key: str) -> Any:
+    """A field of a stored document given as pydantic model or as dict (None if absent)."""
+    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
+
+
 def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> dict | None:
     """Newest stored, computed (not itself reused) output with this input hash, or None."""
     if store is None:

@@ -24,7 +24,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule
 
-from superatom.workflows.documents import FrontierOrbitalDoc, analysis_versions
+from superatom.workflows.documents import FrontierOrbitalDoc, analysis_versions, field_of
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
@@ -58,6 +58,20 @@ def _doc(value: Any) -> FrontierOrbitalDoc:
     return value if isinstance(value, FrontierOrbitalDoc) else FrontierOrbitalDoc(**value)
 
 
+def level_fields(monomer_docs: list[Any], assembly_doc: Any) -> dict[str, Any]:
+    """The InteractionDoc fields that come straight from the documents' levels (eV)."""
+    return {
+        "assembly_uuid": field_of(assembly_doc, "job_uuid"),
+        "monomer_uuids": [field_of(d, "job_uuid") for d in monomer_docs],
+        "assembly_formula": field_of(assembly_doc, "formula"),
+        "method": field_of(assembly_doc, "method"),
+        **{f"{key}_monomers_ev": [field_of(d, f"{key}_ev") for d in monomer_docs]
+           for key in ("homo", "lumo", "gap")},
+        **{f"{key}_assembly_ev": field_of(assembly_doc, f"{key}_ev")
+           for key in ("homo", "lumo", "gap")},
+    }
+
+
 @job(output_schema=InteractionDoc)
 def interaction_analysis(
     monomer_docs: list[Any],
@@ -78,16 +92,7 @@ def interaction_analysis(
         name=name or assembly.name,
         campaign=campaign,
         system_class=system_class,
-        assembly_uuid=assembly.job_uuid,
-        monomer_uuids=[m.job_uuid for m in monomers],
-        assembly_formula=assembly.formula,
-        method=assembly.method,
-        homo_monomers_ev=[m.homo_ev for m in monomers],
-        lumo_monomers_ev=[m.lumo_ev for m in monomers],
-        gap_monomers_ev=[m.gap_ev for m in monomers],
-        homo_assembly_ev=assembly.homo_ev,
-        lumo_assembly_ev=assembly.lumo_ev,
-        gap_assembly_ev=assembly.gap_ev,
+        **level_fields(monomers, assembly),
         scf_guess=assembly.scf_guess,
         scf_cycles_assembly=assembly.scf_cycles,
         analysis=result.model_dump(mode="json"),
@@ -167,33 +172,23 @@ def level_interaction_summary(
 ) -> InteractionDoc:
     """Level-only interaction summary (xTB tier): HOMO/LUMO shifts and gap change, eV."""
 
-    def get(doc: Any, key: str) -> Any:
-        return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
+    levels = level_fields(monomer_docs, assembly_doc)
 
-    homo_m = [get(d, "homo_ev") for d in monomer_docs]
-    lumo_m = [get(d, "lumo_ev") for d in monomer_docs]
-    gap_m = [get(d, "gap_ev") for d in monomer_docs]
-    homo_a, lumo_a, gap_a = (get(assembly_doc, k) for k in ("homo_ev", "lumo_ev", "gap_ev"))
+    def change(key: str, pick) -> float | None:
+        mono, whole = levels[f"{key}_monomers_ev"], levels[f"{key}_assembly_ev"]
+        return None if None in (whole, *mono) else whole - pick(mono)
+
     analysis = {
         "level_only": True,
-        "homo_shift_ev": homo_a - max(homo_m) if None not in (homo_a, *homo_m) else None,
-        "lumo_shift_ev": lumo_a - min(lumo_m) if None not in (lumo_a, *lumo_m) else None,
-        "gap_change_ev": gap_a - min(gap_m) if None not in (gap_a, *gap_m) else None,
+        "homo_shift_ev": change("homo", max),
+        "lumo_shift_ev": change("lumo", min),
+        "gap_change_ev": change("gap", min),
     }
     return InteractionDoc(
-        name=name or get(assembly_doc, "name"),
+        name=name or field_of(assembly_doc, "name"),
         campaign=campaign,
         system_class=system_class,
-        assembly_uuid=get(assembly_doc, "job_uuid"),
-        monomer_uuids=[get(d, "job_uuid") for d in monomer_docs],
-        assembly_formula=get(assembly_doc, "formula"),
-        method=get(assembly_doc, "method"),
-        homo_monomers_ev=homo_m,
-        lumo_monomers_ev=lumo_m,
-        gap_monomers_ev=gap_m,
-        homo_assembly_ev=homo_a,
-        lumo_assembly_ev=lumo_a,
-        gap_assembly_ev=gap_a,
+        **levels,
         scf_guess="n/a",
         scf_cycles_assembly=0,
         analysis=analysis,
