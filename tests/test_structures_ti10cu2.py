@@ -51,3 +51,14 @@ def test_ti10cu2_chain_fragments():
     assert max(links) < 2.5
     with pytest.raises(InputError):
         build_ti10cu2_chain(5)
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_longer_ti10cu2_chains_validate(n):
+    chain = build_ti10cu2_chain(n)
+    assert chain.composition == Composition(
+        f"Ti{10 * n}Cu{2 * n}C{72 * n + 2}H{84 * n + 8}O{48 * n + 2}")
+    assert chain.charge == 0 and chain.spin_multiplicity == 2 * n + 1
+    assert len(set(chain.site_properties["fragment"])) == n
+    # no two atoms of different units overlap
+    assert chain.distance_matrix[np.triu_indices(len(chain), 1)].min() > 0.9

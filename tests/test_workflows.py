@@ -291,3 +291,19 @@ def test_builder_assemblies_split_into_formal_units(kind, options, expected):
     # charge is conserved and every atom lands in exactly one unit
     assert sum(v.charge for v in pieces.values()) == assembly.charge
     assert sum(len(v) for v in pieces.values()) == len(assembly)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["quickstart", "mission"])
+def test_shipped_campaigns_plan(name):
+    examples = Path(__file__).parent.parent / "examples"
+    flow, plan = build_campaign_flow(load_campaign(examples / f"{name}.yaml"))
+    kinds = {row["kind"] for row in plan}
+    assert kinds == {"system", "interaction", "chain"}
+    assert len(list(flow.iterflow())) == sum(row["jobs"] for row in plan)
+    if name == "mission":  # every class at the DFT tier, structures relaxed with xTB first
+        assert {row["tier"] for row in plan} == {"dft"}
+        assert any(row["prerelax"] for row in plan)
+    else:  # the laptop tour: DFT on the small clusters, xTB on the POMs
+        tiers = {row["name"]: row["tier"] for row in plan}
+        assert tiers["MoO4"] == "dft" and tiers["PW12O40"] == "xtb"

@@ -395,11 +395,17 @@ def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
         mask = np.ones(len(sym_c), bool)
         mask[[o2, o2_img]] = False
         tree = cKDTree(xyz_c[mask])
+        whole = cKDTree(xyz_c)
         for phi in np.deg2rad(np.arange(0, 360, 10)):
             rot = rotation_about(v, phi)
             t = xyz_c[o2] + rot @ site_t9
             moved = xyz_c @ rot.T + t
             gap = float(tree.query(moved[mask])[0].min())
+            # units k+2 and k+3 of a longer chain must not run into unit k either
+            further = moved
+            for _ in range(2):
+                further = further @ rot.T + t
+                gap = min(gap, float(whole.query(further)[0].min()))
             if best is None or gap > best[0]:
                 best = (gap, o2, o2_img, rot, t)
     _, o2, o2_img, rot, t = best
@@ -441,12 +447,20 @@ def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
         bonds.append((offsets[k] + o2, offsets[k + 1] + t10, 2.05))
         bonds.append((offsets[k + 1] + o2_img, offsets[k] + index["T9"], 2.05))
     coords = np.vstack(units_xyz)
-    for _ in range(3):
+    formula = f"Ti{10 * n}Cu{2 * n}C{72 * n + 2}H{84 * n + 8}O{48 * n + 2}"
+    problem = None
+    for rounds in range(1, 9):  # polish until the geometry validates (3 rounds usually do)
         coords = polish(coords, [(a, b) for a, b, _ in bonds], [d for *_, d in bonds],
                         symbols=units_sym, regularise=0.02, exclude_13=False)
-    mol = make_molecule(units_sym, coords, 0, mult, labels)
-    mol.properties["broken_symmetry"] = mult < 2 * n + 1
-    formula = f"Ti{10 * n}Cu{2 * n}C{72 * n + 2}H{84 * n + 8}O{48 * n + 2}"
-    validate_structure(mol, expected_formula=formula,
-                       coordination={"Ti": (5, 6, 7), "Cu": (4, 5, 6)})  # fmt: skip
-    return mol
+        if rounds < 3:
+            continue
+        mol = make_molecule(units_sym, coords, 0, mult, labels)
+        try:
+            validate_structure(mol, expected_formula=formula,
+                               coordination={"Ti": (5, 6, 7), "Cu": (4, 5, 6)})  # fmt: skip
+        except InputError as err:
+            problem = err
+            continue
+        mol.properties["broken_symmetry"] = mult < 2 * n + 1
+        return mol
+    raise problem

@@ -6,8 +6,8 @@ transition metals II); spins are high-spin (4f^n, 3d^n; two Cu(II) in Ti10Cu2).
 
 Examples
 --------
->>> unit_charge("PW11La#0"), unit_charge("PW12#1"), unit_charge("Ca#0")
-(-4, -3, 2)
+>>> unit_charge("PW11La#0"), unit_charge("PW12#1"), unit_charge("Ca#0"), unit_charge("W6O19#0")
+(-4, -3, 2, -2)
 >>> unit_multiplicity("PW11Gd#0"), unit_multiplicity("Ti10Cu2#1")
 (8, 3)
 """
@@ -27,7 +27,7 @@ from superatom.structures.chem import (
 _KEGGIN = re.compile(r"^([A-Z][a-z]?)(W|Mo)12$")
 _LACUNARY = re.compile(r"^PW11([A-Z][a-z]?)?$")
 _DAWSON = re.compile(r"^P2W17([A-Z][a-z]?)?$")
-_LINDQVIST = re.compile(r"^(W|Mo)6$")
+_LINDQVIST = re.compile(r"^(W|Mo)6(O19)?$")
 _CATION = {"Ca": 2, "Mg": 2, "Sr": 2, "Ba": 2, "Na": 1, "K": 1}
 
 
