@@ -116,6 +116,12 @@ def test_fallback_ladder_rescues_and_records_attempts():
     assert result.attempts[-1]["converged"]
     reference = run_scf(molybdate(), load_preset("fast", **TIGHT))
     assert abs(result.e_tot - reference.e_tot) < 1e-7
+    np.testing.assert_allclose(result.mo_energy, reference.mo_energy, atol=1e-5)
+    # a run rescued by the level-shifted rung: no shift left in the virtual orbital energies
+    shifted = run_scf(molybdate(), load_preset("fast", device="cpu", max_cycle=8,
+                                               conv_tol=1e-10))
+    assert shifted.attempts[-1]["solver"] == "level_shift+damping"
+    np.testing.assert_allclose(shifted.mo_energy, reference.mo_energy, atol=1e-5)
 
 
 def test_bad_geometry_rejected():

@@ -390,7 +390,12 @@ def run_scf(
         mf.level_shift = rung.get("level_shift", 0.0)
         mf.damp = rung.get("damp", 0.0)
         mf.diis_start_cycle = rung.get("diis_start", 1)
-        solver = mf.newton() if rung["name"] == "newton" else mf
+        try:
+            solver = mf.newton() if rung["name"] == "newton" else mf
+        except (AttributeError, NotImplementedError):  # no second-order solver on this path
+            attempts.append({"solver": rung["name"], "cycles": 0, "converged": False,
+                             "e_tot": None, "wall_s": 0.0, "note": "not available"})
+            continue
         cycles = {"n": 0}
 
         def count(envs, cycles=cycles):
