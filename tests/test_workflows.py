@@ -76,6 +76,10 @@ def test_superposition_guess_saves_cycles_and_gives_same_state(tmp_path):
     assert guessed.e_tot_ha == pytest.approx(default.e_tot_ha, abs=1e-7)
     interaction = store.query_one({"uuid": flow.jobs[3].uuid})["output"]
     summary = interaction["analysis"]["summary"][0]
+    # provenance: which inputs, settings and code the analysis came from
+    assert interaction["input_hashes"][-1] == guessed.input_hash
+    assert interaction["settings"] == guessed.settings
+    assert interaction["versions"]["superatom"] and interaction["analysis_s"] > 0
     # the dimer HOMO lies above the monomer HOMOs (H-bond donor/acceptor shift), gap narrows
     assert interaction["homo_assembly_ev"] > max(interaction["homo_monomers_ev"])
     assert summary["gap_change_ev"] < 0

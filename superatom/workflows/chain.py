@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,10 @@ class ChainScalingDoc(BaseModel):
     lumo_ev: list[float | None]
     gap_ev: list[float | None]
     fit: dict[str, Any] = Field(description="superatom.analysis.chain result as dict")
+    settings: dict[str, Any] | None = Field(description="settings of the member calculations")
+    input_hashes: list[str | None]
+    analysis_s: float
+    device: str = "cpu"
     versions: dict[str, str] = Field(default_factory=analysis_versions)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -55,6 +60,7 @@ def chain_scaling_analysis(
     """Fit the tight-binding chain model to the members' HOMO/LUMO levels (eV)."""
     from superatom.analysis.chain import chain_scaling
 
+    start = time.perf_counter()
     docs = list(member_docs)
     homo = [field_of(d, "homo_ev") for d in docs]
     lumo = [field_of(d, "lumo_ev") for d in docs]
@@ -69,6 +75,9 @@ def chain_scaling_analysis(
         homo_ev=homo,
         lumo_ev=lumo,
         gap_ev=[field_of(d, "gap_ev") for d in docs],
+        settings=field_of(docs[0], "settings"),
+        input_hashes=[field_of(d, "input_hash") for d in docs],
+        analysis_s=time.perf_counter() - start,
         fit=fit.model_dump(mode="json"),
     )
 

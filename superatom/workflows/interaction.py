@@ -48,8 +48,11 @@ class InteractionDoc(BaseModel):
     gap_assembly_ev: float | None
     scf_guess: str
     scf_cycles_assembly: int
+    settings: dict[str, Any] | None = Field(description="settings of the assembly calculation")
+    input_hashes: list[str | None] = Field(description="monomers' then the assembly's")
     analysis: dict[str, Any] = Field(description="superatom.analysis InteractionResult as dict")
     analysis_s: float
+    device: str = "cpu"
     versions: dict[str, str] = Field(default_factory=analysis_versions)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -65,6 +68,8 @@ def level_fields(monomer_docs: list[Any], assembly_doc: Any) -> dict[str, Any]:
         "monomer_uuids": [field_of(d, "job_uuid") for d in monomer_docs],
         "assembly_formula": field_of(assembly_doc, "formula"),
         "method": field_of(assembly_doc, "method"),
+        "settings": field_of(assembly_doc, "settings"),
+        "input_hashes": [field_of(d, "input_hash") for d in [*monomer_docs, assembly_doc]],
         **{f"{key}_monomers_ev": [field_of(d, f"{key}_ev") for d in monomer_docs]
            for key in ("homo", "lumo", "gap")},
         **{f"{key}_assembly_ev": field_of(assembly_doc, f"{key}_ev")
