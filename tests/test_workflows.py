@@ -311,3 +311,24 @@ def test_shipped_campaigns_plan(name):
     else:  # the laptop tour: DFT on the small clusters, xTB on the POMs
         tiers = {row["name"]: row["tier"] for row in plan}
         assert tiers["MoO4"] == "dft" and tiers["PW12O40"] == "xtb"
+
+
+def test_campaign_jobs_sized_from_the_system(tmp_path):
+    shutil.copy(DATA / "water.xyz", tmp_path / "water.xyz")
+    (tmp_path / "sized.yaml").write_text(
+        "name: sized\npreset: screening\nmemory_cap_gb: 16\n"
+        "systems:\n"
+        "  - {name: water, file: water.xyz}\n"
+        "  - {name: La dimer, build: {kind: dimer, ln: La}, tier: dft}\n"
+        "  - {name: W6O19, standard: W6O19, tier: dft, settings: {density_fit: true}}\n"
+    )
+    flow, _ = build_campaign_flow(load_campaign(tmp_path / "sized.yaml"))
+    overrides = {job.maker.metadata["name"]: job.maker.settings_overrides for job in flow.jobs}
+    # a small molecule keeps density fitting and a modest memory budget
+    assert "density_fit" not in overrides["water"]
+    assert overrides["water"]["max_memory_mb"] == 3200
+    # 2,064 AOs: a dense DF tensor of ~220 GB, so direct SCF; memory within the 16 GB cap
+    assert overrides["La dimer"]["density_fit"] is False
+    assert overrides["La dimer"]["max_memory_mb"] <= 16 * 1000
+    # an explicit setting always wins over the size-based choice
+    assert overrides["W6O19"]["density_fit"] is True

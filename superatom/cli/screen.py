@@ -39,12 +39,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a campaign's jobflow graph, run it here into the store, write the report."""
         from superatom.db import open_store
-        from superatom.workflows.campaign import load_campaign
+        from superatom.workflows.campaign import load_campaign, local_memory_gb
         from superatom.workflows.campaign_flow import build_campaign_flow
         from superatom.workflows.report import write_report
         from superatom.workflows.runner import flow_jobs, run_flow
 
         campaign = load_campaign(campaign_file)
+        if campaign.memory_cap_gb is None:
+            campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
         store = open_store(db)
         if dry_run:  # nothing runs, not even the xTB pre-screen
             flow, plan = build_campaign_flow(campaign.model_copy(update={"prescreen": None}),

@@ -110,6 +110,9 @@ class Campaign(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     prerelax: bool = False
     prescreen: PrescreenSpec | None = None
+    memory_cap_gb: float | None = Field(
+        None, description="cap on the memory a job plans for; 'superatom screen' sets 80 % of "
+        "this machine's memory, cluster jobs get what they ask the scheduler for")
     dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
     systems: list[SystemSpec] = Field(default_factory=list)
@@ -180,6 +183,13 @@ def build_system(spec: SystemSpec, base_dir: str = ".") -> Molecule:
             spec.multiplicity if spec.multiplicity is not None else None,
         )
     return molecule
+
+
+def local_memory_gb() -> float:
+    """Physical memory of this machine in GB."""
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 
 
 def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:

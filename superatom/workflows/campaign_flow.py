@@ -29,8 +29,26 @@ def _settings(campaign: Campaign, extra: dict[str, Any] | None = None):
     return load_preset(campaign.preset, **{**campaign.settings, **(extra or {})})
 
 
-def _overrides(campaign: Campaign, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {**campaign.settings, **(extra or {})}
+def _overrides(campaign: Campaign, extra: dict[str, Any] | None = None,
+               molecule: Molecule | None = None) -> dict[str, Any]:
+    """Campaign + system settings, plus memory and DF-vs-direct chosen from the size of
+    ``molecule`` (:func:`superatom.workflows.resources.plan_resources`) unless set explicitly.
+    """
+    explicit = {**campaign.settings, **(extra or {})}
+    if molecule is None:
+        return explicit
+    from superatom.workflows import engine
+    from superatom.workflows.resources import plan_resources
+
+    settings = _settings(campaign, extra)
+    plan = plan_resources(nao=len(engine.ao_layout(molecule, settings)), n_atoms=len(molecule))
+    memory_gb = plan.memory_gb
+    if campaign.memory_cap_gb is not None:
+        memory_gb = min(memory_gb, campaign.memory_cap_gb)
+    sized: dict[str, Any] = {"max_memory_mb": int(memory_gb * 1000 * 0.8)}
+    if not plan.density_fit:
+        sized["density_fit"] = False
+    return {**sized, **explicit}
 
 
 def _meta(campaign: Campaign, name: str, system_class: str | None, n_units: int | None,
@@ -96,7 +114,8 @@ def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse:
             jobs.append(relax_job)
             geometry = relax_job.output.molecule
         maker = FrontierOrbitalMaker(name=f"dft {spec.name}", preset=campaign.preset,
-                                     settings_overrides=_overrides(campaign, spec.settings),
+                                     settings_overrides=_overrides(campaign, spec.settings,
+                                                                   molecule),
                                      reuse=reuse, metadata=meta)
         jobs.append(maker.make(geometry))
     row = {"kind": "system", "name": spec.name, "tier": tier, "n_atoms": len(molecule),
@@ -116,7 +135,8 @@ def interaction_flow(campaign: Campaign, spec, molecule: Molecule, system_class,
     if tier == "dft":
         flow = InteractionFlowMaker(
             name=f"interaction {spec.name}", preset=campaign.preset,
-            settings_overrides=_overrides(campaign), reuse=reuse, angular=spec.angular,
+            settings_overrides=_overrides(campaign, molecule=molecule), reuse=reuse,
+            angular=spec.angular,
             metadata=meta,
         ).make(molecule, spec.fragment_charges, spec.fragment_multiplicities)
     else:
@@ -150,7 +170,9 @@ def chain_flow(campaign: Campaign, spec, members: list[Molecule], counts: list[i
     meta = _meta(campaign, spec.name, spec.system_class, None)
     if tier == "dft":
         flow = ChainScalingFlowMaker(name=f"chain {spec.name}", preset=campaign.preset,
-                                     settings_overrides=_overrides(campaign), reuse=reuse,
+                                     settings_overrides=_overrides(campaign,
+                                                                   molecule=max(members, key=len)),
+                                     reuse=reuse,
                                      metadata=meta).make(members, counts)
     else:
         jobs = [
