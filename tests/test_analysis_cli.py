@@ -117,3 +117,24 @@ def test_cli_errors_are_one_line(app, filled_store):
         assert result.exit_code == 1
         assert result.output.strip().startswith("error:")
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_analyze_optical_gap_matches_direct_tda(app, filled_store):
+    from pyscf import gto, scf, tdscf
+
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
+                                      "--nstates", "2", "--measured", "12.0", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    # independent route: PySCF TDA on the same H2, PBE0/STO-3G with density fitting
+    mol = gto.M(atom="H 0 0 0; H 0.74 0 0", basis="sto-3g", verbose=0)
+    mf = scf.RKS(mol, xc="PBE0").density_fit(auxbasis="def2-universal-jkfit")
+    mf.grids.level = 1
+    mf.kernel()
+    td = tdscf.TDA(mf)
+    td.nstates = 2
+    td.kernel()
+    assert data["optical_gap_ev"] == pytest.approx(td.e[0] * 27.211386245988, abs=2e-3)
+    assert data["measured_gap_ev"] == 12.0
+    assert data["deviation_ev"] is not None

@@ -13,7 +13,7 @@ from rich.table import Table
 from superatom.cli.common import console, handle_errors, print_json
 from superatom.errors import InputError
 
-WHAT = ("composition", "superatom", "dos", "export")
+WHAT = ("composition", "superatom", "dos", "export", "optical")
 METHODS = ("mulliken", "lowdin", "scpa")
 
 
@@ -150,6 +150,25 @@ def _export(doc, orbitals, out, as_json, uuid) -> None:
         console.print(str(path), highlight=False)
 
 
+def _optical(doc, nstates: int, measured: float | None, as_json: bool) -> None:
+    from superatom.analysis.optical import optical_gap
+
+    res = optical_gap(doc, nstates=nstates, measured_gap_ev=measured)
+    if as_json:
+        print_json(res.model_dump(mode="json"))
+        return
+    table = Table(title=f"{res.name}: TDA excitations [{res.method}]")
+    for column in ("state", "E (eV)", "lambda (nm)", "f"):
+        table.add_column(column)
+    for state in res.states:
+        table.add_row(str(state.index), f"{state.energy_ev:.3f}", f"{state.wavelength_nm:.0f}",
+                      f"{state.oscillator_strength:.4f}")
+    console.print(table)
+    console.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
+                  f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
+                  highlight=False)
+
+
 def _summary_table(res) -> Table:
     table = Table(title=f"{' + '.join(res.monomers)} -> {res.assembly}")
     table.add_column("quantity")
@@ -187,7 +206,7 @@ def register(app: typer.Typer) -> None:
     def analyze(
         uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
         what: str = typer.Option("composition", "--what", "-w",
-                                 help="composition | superatom | dos | export"),
+                                 help="composition | superatom | dos | export | optical"),
         method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
         orbitals: str | None = typer.Option(
             None, "--orbitals", "-o", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
@@ -195,11 +214,14 @@ def register(app: typer.Typer) -> None:
             None, "--fragment", help="superatom: centre on this fragment (default: all atoms)."),
         lmax: int = typer.Option(8, "--lmax", help="superatom: highest l."),
         sigma: float = typer.Option(0.1, "--sigma", help="dos: Gaussian width in eV."),
+        nstates: int = typer.Option(5, "--nstates", help="optical: TDA states to compute."),
+        measured: float | None = typer.Option(
+            None, "--measured", help="optical: measured optical gap (eV) to compare with."),
         out: Path | None = typer.Option(None, "--out", help="Folder for files (PNG, CSV, cube)."),
         as_json: bool = typer.Option(False, "--json"),
         db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
     ) -> None:
-        """Composition, superatom angular character, DOS or cube/molden export of a result."""
+        """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
         if what not in WHAT:
             raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
         if method not in METHODS:
@@ -212,6 +234,8 @@ def register(app: typer.Typer) -> None:
             _superatom(doc, picks, fragment, lmax, out, as_json, uuid)
         elif what == "dos":
             _dos(doc, method, sigma, out, as_json, uuid)
+        elif what == "optical":
+            _optical(doc, nstates, measured, as_json)
         else:
             _export(doc, picks, out, as_json, uuid)
 
