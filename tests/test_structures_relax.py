@@ -13,7 +13,7 @@ from superatom.workflows.xtb import xtb_frontier
 
 
 def test_xtb_single_point_gaps_match_reference():
-    # SCIENCE.md: GFN2-xTB gaps 3.32 (Mo6O19) and 3.85 (W6O19) eV on ideal geometries
+    # reference GFN2-xTB (tblite 0.8) gaps on ideal geometries: 3.32 (Mo6O19), 3.85 (W6O19) eV
     assert xtb_frontier(build_lindqvist("Mo"))["gap_ev"] == pytest.approx(3.32, abs=0.1)
     assert xtb_frontier(build_lindqvist("W"))["gap_ev"] == pytest.approx(3.85, abs=0.1)
 
