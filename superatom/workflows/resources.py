@@ -1,6 +1,6 @@
 """Per-job resources chosen from system size: device, cores, memory, wall time, DF or direct.
 
-The cost model uses the measured figures in the project notes: a dense DF tensor takes about
+The cost model uses measured figures: a dense DF tensor takes about
 ``8 * 3.1 * nao**3`` bytes (Keggin def2-SVP: 962 AOs, 22 GB), and a PBE0 SCF of 452 AOs took
 about 480 s on 2 CPU cores, scaling roughly as ``nao**3``.
 
