@@ -11,10 +11,11 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
-from pymatgen.core import Molecule
+from pymatgen.core import Composition, Molecule
 
 from superatom.analysis.embedding import map_atoms
 from superatom.errors import InputError
@@ -39,17 +40,14 @@ def _default_charges(molecule: Molecule, names: list[str], labels: list[str]) ->
     formal = unit_charges(names)
     if formal is not None and sum(formal.values()) == round(molecule.charge):
         return formal
-    compositions = {
-        name: Molecule([s.specie for s, lab in zip(molecule, labels, strict=True) if lab == name],
-                       [s.coords for s, lab in zip(molecule, labels, strict=True) if lab == name],
-                       ).composition.reduced_formula
+    formulas = {
+        Composition(Counter(s.specie.symbol for s, lab in zip(molecule, labels, strict=True)
+                            if lab == name)).reduced_formula
         for name in names
     }
     total = round(molecule.charge)
-    if len(set(compositions.values())) == 1 and total % len(names) == 0:
+    if len(formulas) == 1 and total % len(names) == 0:
         return {name: total // len(names) for name in names}
-    if total == 0 and len(set(compositions.values())) == 1:
-        return dict.fromkeys(names, 0)
     raise InputError(
         f"cannot infer the charge of each fragment of {molecule.composition.reduced_formula} "
         f"(total {total:+d}): give fragment_charges, e.g. "
