@@ -228,12 +228,16 @@ def check_molecule(molecule: Molecule, min_distance: float = 0.5) -> None:
     if len(molecule) == 0:
         raise InputError("the molecule has no atoms: check the input file")
     if len(molecule) > 1:
-        dist = molecule.distance_matrix + np.eye(len(molecule)) * 1e9
-        i, j = np.unravel_index(np.argmin(dist), dist.shape)
-        if dist[i, j] < min_distance:
+        from scipy.spatial import cKDTree
+
+        distance, neighbour = cKDTree(molecule.cart_coords).query(molecule.cart_coords, k=2)
+        first = int(np.argmin(distance[:, 1]))
+        closest = float(distance[first, 1])
+        i, j = sorted((first, int(neighbour[first, 1])))
+        if closest < min_distance:
             raise InputError(
                 f"atoms {i + 1} ({molecule[i].specie}) and {j + 1} ({molecule[j].specie}) are "
-                f"{dist[i, j]:.3f} A apart (< {min_distance} A): fix the geometry"
+                f"{closest:.3f} A apart (< {min_distance} A): fix the geometry"
             )
 
 
