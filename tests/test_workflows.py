@@ -332,3 +332,24 @@ def test_campaign_jobs_sized_from_the_system(tmp_path):
     assert overrides["La dimer"]["max_memory_mb"] <= 16 * 1000
     # an explicit setting always wins over the size-based choice
     assert overrides["W6O19"]["density_fit"] is True
+
+
+def test_failed_scf_skips_only_its_dependants(campaign_dir):
+    (campaign_dir / "fails.yaml").write_text(
+        "name: fails\npreset: fast\n"
+        "settings: {device: cpu, max_cycle: 2, conv_tol: 1.0e-12, fallback_ladder: false}\n"
+        "systems:\n"
+        "  - {name: water, file: water.xyz, settings: {max_cycle: 60, fallback_ladder: true}}\n"
+        "  - {name: water-dimer, file: water_dimer.xyz}\n"
+        "interactions:\n"
+        "  - {name: water-dimer, system: water-dimer}\n"
+    )
+    store = open_store(campaign_dir / "db")
+    flow, _ = build_campaign_flow(load_campaign(campaign_dir / "fails.yaml"))
+    summary = run_flow(flow, store)
+    assert summary.completed == 1  # the water molecule with its own settings
+    assert {name for name, _ in summary.failed} == {"frontier W1", "frontier W2"}
+    assert all("SCFNotConvergedError" in reason for _, reason in summary.failed)
+    assert set(summary.skipped) == {"frontier assembly", "interaction analysis"}
+    # nothing unconverged was stored
+    assert [r["name"] for r in query_results(store, campaign="fails")] == ["water"]

@@ -42,11 +42,6 @@ class RunSummary:
         return not self.failed and not self.skipped
 
 
-def _failure_reason(store: JobStore, uuid: str, error: BaseException | None) -> str:
-    if error is not None:
-        return f"{type(error).__name__}: {error}".splitlines()[0]
-    return "job did not complete (see the log)"
-
 
 def flow_jobs(flow: Flow) -> list[tuple]:
     """``(job, parent uuids)`` of every job of ``flow`` (nested flows included), in order."""
@@ -101,7 +96,8 @@ def _run_one(job, store: JobStore, summary: RunSummary, bad: set[str]) -> str:
         error = err
     if error is not None:
         bad.add(job.uuid)
-        summary.failed.append((job.name, _failure_reason(store, job.uuid, error)))
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        summary.failed.append((job.name, reason))
         return "failed"
     summary.uuids[job.name] = job.uuid
     output = store.query_one({"uuid": job.uuid}, properties=["output.reused_from"])
