@@ -90,3 +90,12 @@ def test_bad_input_gives_one_line_error(tmp_path, case, lines, extra, message):
     assert len(lines_out) == 1, result.stderr
     assert lines_out[0].startswith("error: ")
     assert message in lines_out[0].lower()
+
+
+def test_relative_db_path_is_kept_where_it_was_given(tmp_path, water_file, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", str(water_file), *FAST, "--json", "--db", "rel-db"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rel-db").is_dir()
+    listed = runner.invoke(app, ["query", "--db", "rel-db", "--json"])
+    assert [row["uuid"] for row in json.loads(listed.stdout)] == [json.loads(result.stdout)["uuid"]]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -37,15 +35,9 @@ def run_frontier_job(
     )
     job = maker.make(molecule)
     store = open_store(db)
-    scratch_dir = tempfile.TemporaryDirectory(prefix="superatom-run-")
-    with scratch_dir as scratch, warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cwd = os.getcwd()
-        os.chdir(scratch)
-        try:
-            run_locally(job, store=store, log=False, raise_immediately=True)
-        finally:
-            os.chdir(cwd)
+        run_locally(job, store=store, log=False, raise_immediately=True)
     return load_result(job.uuid, store=store), job.uuid
 
 

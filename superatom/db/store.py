@@ -35,12 +35,20 @@ class LockedMontyStore(MontyStore):
     """montydb (sqlite) store whose writes are serialised across processes by a file lock.
 
     sqlite already locks the file; the extra lock keeps a long write (orbital arrays of a big
-    cluster) from running into another process's busy timeout, so two ``superatom`` runs on
-    one store never lose a result.
+    cluster) from running into another process's busy timeout, and two processes opening a new
+    store at once from racing on its config file, so two ``superatom`` runs on one store never
+    lose a result.
     """
 
     def _write_lock(self) -> FileLock:
         return FileLock(str(Path(self.database_path) / ".superatom-write.lock"), timeout=600)
+
+    def connect(self, force_reset: bool = False):
+        # montydb writes its storage config file and creates tables on connect: two
+        # processes opening a new store at the same moment must not interleave that
+        Path(self.database_path).mkdir(parents=True, exist_ok=True)
+        with self._write_lock():
+            return super().connect(force_reset=force_reset)
 
     def update(self, docs, key=None):
         with self._write_lock():
@@ -91,7 +99,7 @@ def open_store(location: str | os.PathLike | None = None) -> JobStore:
         docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS)
         data = MongoStore.from_uri(where, database=database, collection_name=DATA)
     else:
-        folder = Path(where).expanduser()
+        folder = Path(where).expanduser().resolve()  # a relative --db stays where it was meant
         folder.mkdir(parents=True, exist_ok=True)
         docs = LockedMontyStore(OUTPUTS, database_path=str(folder), database_name=database,
                                 storage="sqlite")

@@ -18,8 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,21 +62,15 @@ def run_flow(
     summary = RunSummary()
     bad: set[str] = set()
     store.connect()
-    with tempfile.TemporaryDirectory(prefix="superatom-flow-") as scratch:
-        cwd = os.getcwd()
-        os.chdir(scratch)
-        try:
-            for job, parents in flow_jobs(flow):
-                if bad.intersection(parents):
-                    bad.add(job.uuid)
-                    summary.skipped.append(job.name)
-                    status = "skipped"
-                else:
-                    status = _run_one(job, store, summary, bad)
-                if on_job_done:
-                    on_job_done(job.name, status)
-        finally:
-            os.chdir(cwd)
+    for job, parents in flow_jobs(flow):
+        if bad.intersection(parents):
+            bad.add(job.uuid)
+            summary.skipped.append(job.name)
+            status = "skipped"
+        else:
+            status = _run_one(job, store, summary, bad)
+        if on_job_done:
+            on_job_done(job.name, status)
     return summary
 
 
