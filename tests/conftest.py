@@ -12,11 +12,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_user_folders(tmp_path_factory):
-    """Keep the user's real store and config untouched by the tests."""
+    """Keep the user's real store, config and checkpoints untouched by the tests."""
     home = tmp_path_factory.mktemp("superatom-home")
-    saved = {k: os.environ.get(k) for k in ("SUPERATOM_DB", "SUPERATOM_CONFIG")}
+    keys = ("SUPERATOM_DB", "SUPERATOM_CONFIG", "SUPERATOM_CHECKPOINT_DIR")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["SUPERATOM_DB"] = str(home / "db")
     os.environ["SUPERATOM_CONFIG"] = str(home / "config.yaml")
+    os.environ["SUPERATOM_CHECKPOINT_DIR"] = str(home / "checkpoints")
     yield
     for key, value in saved.items():
         if value is None:
