@@ -115,7 +115,7 @@ def gpu_vs_cpu(atoms, opts) -> dict:
     from pymatgen.core import Molecule
 
     from superatom.calc_settings import load_preset
-    from superatom.workflows.engine import run_scf
+    from superatom.engine import run_scf
 
     molecule = Molecule([a[0] for a in atoms], [a[1:] for a in atoms])
     timings = {}

@@ -15,9 +15,9 @@ import argparse
 import json
 from pathlib import Path
 
+from superatom.engine.xtb import relax_xtb
 from superatom.structures.io import write_xyz
 from superatom.structures.registry import build_structure
-from superatom.structures.relax import relax_xtb
 from superatom.structures.standard import DATA_DIR, STANDARD_SET
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Molecule
 
+from superatom.engine.xtb import relax_xtb
 from superatom.structures.io import write_xyz
-from superatom.structures.relax import relax_xtb
 
 SPACING = 3.6  # Angstrom between neighbouring Mo
 

@@ -28,7 +28,7 @@ def _isolated_user_folders(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    from superatom.workflows.engine import gpu_available
+    from superatom.engine import gpu_available
 
     if gpu_available():
         return

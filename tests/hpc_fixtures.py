@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from superatom.hpc.slurm_local import LocalSlurmCluster, SlurmStartError, slurm_available
+from tests.slurm_local import LocalSlurmCluster, SlurmStartError, slurm_available
 
 MONGO_ENV = "SUPERATOM_TEST_MONGO_URI"
 

@@ -68,7 +68,7 @@ def test_angular_weights_sum_to_norm_inside_sphere():
     # independent route: PySCF's own molecular DFT grid, points inside the same sphere
     from pyscf import dft
 
-    from superatom.workflows.engine import build_mole
+    from superatom.engine import build_mole
 
     mol = build_mole(Molecule.from_dict(doc.molecule), settings())
     grid = dft.gen_grid.Grids(mol)

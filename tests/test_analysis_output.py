@@ -103,7 +103,7 @@ def test_export_orbitals_open_shell_and_bad_label(tmp_path):
 def test_optical_gap_matches_direct_pyscf_tda():
     from pyscf import dft
 
-    from superatom.workflows.engine import build_mole
+    from superatom.engine import build_mole
 
     doc = water_doc()
     res = optical_gap(doc, nstates=3, measured_gap_ev=7.4)

@@ -9,8 +9,8 @@ from pyscf import dft, gto
 
 from superatom import HARTREE_TO_EV
 from superatom.calc_settings import load_preset
+from superatom.engine import basis_plan, build_mole, run_scf
 from superatom.errors import InputError, SCFNotConvergedError
-from superatom.workflows.engine import basis_plan, build_mole, run_scf
 from tests.molecules import hydroxide, molybdate, oxygen_triplet, water
 
 TIGHT = {"device": "cpu", "conv_tol": 1e-11}
@@ -131,7 +131,7 @@ def test_bad_geometry_rejected():
 
 
 def test_gpu_request_without_gpu_is_clear(monkeypatch):
-    from superatom.workflows import engine
+    from superatom import engine
 
     monkeypatch.setattr(engine, "gpu_available", lambda: False)
     with pytest.raises(InputError, match="no CUDA GPU"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from superatom.calc_settings import load_preset
-from superatom.workflows.engine import run_scf
+from superatom.engine import run_scf
 from tests.molecules import molybdate, oxygen_triplet, water
 
 pytestmark = pytest.mark.gpu

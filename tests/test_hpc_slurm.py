@@ -73,7 +73,7 @@ def test_shared_mongomock_store_survives_new_instances():
 
 
 def test_slurm_conf_and_availability(tmp_path, monkeypatch):
-    from superatom.hpc import slurm_local
+    from tests import slurm_local
 
     conf = slurm_local.write_slurm_conf(
         tmp_path, nodename="n1", cpus=3, real_memory_mb=1000, ctld_port=7001, slurmd_port=7002

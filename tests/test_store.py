@@ -14,8 +14,8 @@ from superatom.calc_settings import load_preset
 from superatom.db import load_result, open_store, query_results, store_location
 from superatom.db.store import read_config
 from superatom.errors import InputError
+from superatom.schemas.hashing import input_hash
 from superatom.workflows.frontier import FrontierOrbitalMaker
-from superatom.workflows.hashing import input_hash
 from tests.molecules import oxygen_triplet, water
 
 FAST_CPU = {"device": "cpu"}

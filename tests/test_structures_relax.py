@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from superatom import HARTREE_TO_EV
+from superatom.engine.xtb import relax_xtb, xtb_frontier
 from superatom.errors import InputError
 from superatom.structures.io import read_molecule
 from superatom.structures.lindqvist import build_lindqvist
-from superatom.structures.relax import XtbRelaxMaker, gfnxtb_relax_maker, relax_xtb
 from superatom.structures.standard import STANDARD_SET, load_standard
-from superatom.workflows.xtb import xtb_frontier
+from superatom.workflows.xtb import XtbRelaxMaker, gfnxtb_relax_maker
 
 
 def test_xtb_single_point_gaps_match_reference():

@@ -12,19 +12,19 @@ from jobflow import run_locally
 from pymatgen.core import Molecule
 from typer.testing import CliRunner
 
+from superatom import engine
 from superatom.calc_settings import load_preset
+from superatom.campaign.flow import build_campaign_flow
+from superatom.campaign.resources import plan_resources
+from superatom.campaign.runner import run_flow
+from superatom.campaign.spec import load_campaign
 from superatom.cli.main import app
 from superatom.db import load_result, open_store, query_results, results_frame
 from superatom.errors import InputError
-from superatom.workflows import engine
-from superatom.workflows.campaign import load_campaign
-from superatom.workflows.campaign_flow import build_campaign_flow
+from superatom.schemas.hashing import input_hash
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker, checkpoint_path
-from superatom.workflows.hashing import input_hash
 from superatom.workflows.interaction import InteractionFlowMaker
-from superatom.workflows.resources import plan_resources
-from superatom.workflows.runner import run_flow
 
 DATA = Path(__file__).parent / "data"
 FAST = {"device": "cpu"}

@@ -23,9 +23,8 @@ from pydantic import BaseModel, Field
 from scipy.integrate import lebedev_rule
 from scipy.special import sph_harm_y
 
-from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV
+from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV, engine
 from superatom.analysis.docdata import doc_data
-from superatom.workflows import engine
 
 L_LETTERS = "SPDFGHIKLMNOQ"
 M_NAMES = ("sigma", "pi", "delta", "phi", "gamma")

@@ -20,7 +20,7 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
 from superatom.errors import InputError
-from superatom.workflows.documents import FrontierOrbitalDoc
+from superatom.schemas.documents import FrontierOrbitalDoc
 
 SPINS = ("alpha", "beta")
 L_NAMES = "spdfghik"

@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from superatom import engine
 from superatom.analysis.docdata import DocData, doc_data
 from superatom.errors import InputError
-from superatom.workflows import engine
 
 
 def _safe(name: str) -> str:

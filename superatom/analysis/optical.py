@@ -15,9 +15,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule
 
+from superatom import engine
 from superatom.analysis.docdata import settings_of
 from superatom.calc_settings import CalcSettings
-from superatom.workflows import engine
 
 HC_EV_NM = 1239.841984  # h c in eV nm
 

@@ -116,7 +116,7 @@ def build_command(
         mol = build_structure(kind, option_strings=option or [], **options)
         relax_info = None
         if relax:
-            from superatom.structures.relax import relax_xtb
+            from superatom.engine.xtb import relax_xtb
 
             mol, relax_info = relax_xtb(mol, fmax=fmax, steps=steps)
         if output is not None:

@@ -69,9 +69,9 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Send a campaign's flows to a jobflow-remote project (SLURM/PBS queue)."""
+        from superatom.campaign.spec import load_campaign
         from superatom.hpc.campaign import submit_campaign
         from superatom.hpc.submit import job_states, run_runner_until_done
-        from superatom.workflows.campaign import load_campaign
 
         campaign = load_campaign(campaign_file)
         ids, _plan, flow = submit_campaign(campaign, project, worker, reuse=not force)

@@ -38,11 +38,11 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Build a campaign's jobflow graph, run it here into the store, write the report."""
+        from superatom.campaign.flow import build_campaign_flow
+        from superatom.campaign.report import write_report
+        from superatom.campaign.runner import flow_jobs, run_flow
+        from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
-        from superatom.workflows.campaign import load_campaign, local_memory_gb
-        from superatom.workflows.campaign_flow import build_campaign_flow
-        from superatom.workflows.report import write_report
-        from superatom.workflows.runner import flow_jobs, run_flow
 
         campaign = load_campaign(campaign_file)
         if campaign.memory_cap_gb is None:
@@ -91,12 +91,12 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
     ) -> None:
         """Regenerate a campaign's report from the store alone."""
+        from superatom.campaign.report import write_report
         from superatom.db import open_store
-        from superatom.workflows.report import write_report
 
         name = campaign
         if campaign.endswith((".yaml", ".yml")):
-            from superatom.workflows.campaign import load_campaign
+            from superatom.campaign.spec import load_campaign
 
             name = load_campaign(campaign).name
         result = write_report(open_store(db), name, out or Path(f"{name}_report"))

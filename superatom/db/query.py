@@ -7,7 +7,7 @@ from typing import Any
 from jobflow import JobStore
 
 from superatom.errors import InputError
-from superatom.workflows.documents import FrontierOrbitalDoc
+from superatom.schemas.documents import FrontierOrbitalDoc
 
 SUMMARY_FIELDS = [
     "uuid", "output.name", "output.formula", "output.charge", "output.multiplicity",

@@ -1,16 +1,16 @@
-"""HPC helpers: jobflow-remote projects, SLURM/PBS workers and a throw-away local SLURM.
+"""HPC helpers: jobflow-remote projects, SLURM/PBS workers and campaign submission.
 
 ``project``
     build jobflow-remote :class:`~jobflow_remote.config.base.Project` objects and the
     documented starter project file behind ``superatom hpc init``.
 ``submit``
     submit flows, drive the jobflow-remote Runner in-process, list job states, rerun.
-``slurm_local``
-    start/stop a real single-node SLURM (munged, slurmctld, slurmd) for tests.
+``campaign``
+    turn a campaign's planned resources into SLURM/PBS requests and submit it.
 ``mockstore``
     a process-wide mongomock store so queue and job store survive across Store objects.
 ``selftest``
-    tiny ``@job`` functions importable by batch jobs (used by the SLURM tests).
+    tiny ``@job`` functions a batch job imports to check a queue end to end.
 
 Nothing here imports PySCF.
 """

@@ -1,6 +1,6 @@
 """Send a campaign's flow to a jobflow-remote project with per-job resources from system size.
 
-Frontier jobs ask for what :func:`superatom.workflows.resources.plan_resources` estimates from
+Frontier jobs ask for what :func:`superatom.campaign.resources.plan_resources` estimates from
 their AO count (small systems: CPU cores; large ones: a GPU); analysis jobs ask for one core.
 
 Examples
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from superatom.workflows.resources import JobResources, plan_resources
+from superatom.campaign.resources import JobResources, plan_resources
 
 
 def format_time(minutes: int) -> str:
@@ -46,7 +46,7 @@ def job_resources(job, scheduler: str = "slurm") -> dict[str, Any] | None:
     molecule = job.function_args[0] if job.function_args else None
     if maker is None or not hasattr(maker, "settings") or not isinstance(molecule, Molecule):
         return None
-    from superatom.workflows import engine
+    from superatom import engine
 
     nao = len(engine.ao_layout(molecule, maker.settings))
     res = plan_resources(nao=nao, n_atoms=len(molecule))
@@ -55,8 +55,8 @@ def job_resources(job, scheduler: str = "slurm") -> dict[str, Any] | None:
 
 def submit_campaign(campaign, project, worker: str | None = None, reuse: bool = True):
     """Build the campaign flow and submit it; returns (db_ids, plan, flow)."""
+    from superatom.campaign.flow import build_campaign_flow
     from superatom.hpc.submit import resolve_project, submit_flow
-    from superatom.workflows.campaign_flow import build_campaign_flow
 
     resolved = resolve_project(project)
     store = resolved.get_jobstore() if campaign.prescreen is not None else None

@@ -1,13 +1,12 @@
-"""Jobs and flows: frontier orbitals, interactions, chain scaling, xTB tier, campaigns.
+"""Jobs and flows: frontier orbitals, interactions, chain scaling and the xTB tier.
 
 Public Makers (atomate2-style dataclasses returning jobflow Jobs/Flows):
 :class:`~superatom.workflows.frontier.FrontierOrbitalMaker`,
 :class:`~superatom.workflows.interaction.InteractionFlowMaker`,
 :class:`~superatom.workflows.chain.ChainScalingFlowMaker`,
-:class:`~superatom.workflows.xtb.XtbFrontierMaker`. Campaign files are read by
-:func:`~superatom.workflows.campaign.load_campaign` and turned into one Flow by
-:func:`~superatom.workflows.campaign_flow.build_campaign_flow`. ``engine`` is the only module
-that imports PySCF/GPU4PySCF.
+:class:`~superatom.workflows.xtb.XtbFrontierMaker`. The Makers are thin: the
+calculations run in :mod:`superatom.engine`, the documents are :mod:`superatom.schemas`, and
+campaigns (:mod:`superatom.campaign`) compose these Makers into one Flow.
 
 Examples
 --------

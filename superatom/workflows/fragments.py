@@ -98,7 +98,7 @@ def split_fragments(
 
 
 def _as_arrays(doc: Any) -> dict[str, np.ndarray]:
-    from superatom.workflows.documents import FrontierOrbitalDoc
+    from superatom.schemas.documents import FrontierOrbitalDoc
 
     if isinstance(doc, dict):
         doc = FrontierOrbitalDoc(**doc)

@@ -23,19 +23,18 @@ from jobflow import CURRENT_JOB, JobConfig, Maker, job
 from platformdirs import user_cache_dir
 from pymatgen.core import Molecule
 
-from superatom import HARTREE_TO_EV
+from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
-from superatom.analysis.frontier import frontier_levels
 from superatom.calc_settings import CalcSettings, load_preset
-from superatom.workflows import engine
-from superatom.workflows.documents import (
+from superatom.db.reuse import find_reusable
+from superatom.schemas.documents import (
     FrontierOrbitalDoc,
     OrbitalData,
     OrbitalLevel,
-    find_reusable,
 )
+from superatom.schemas.hashing import input_hash
+from superatom.schemas.levels import frontier_levels
 from superatom.workflows.fragments import superposition_density
-from superatom.workflows.hashing import input_hash
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:

@@ -19,6 +19,7 @@ from pymatgen.core import Molecule
 
 import superatom
 from superatom.calc_settings import CalcSettings
+from superatom.schemas.xtb import XTB_METHOD
 
 COORD_DECIMALS = 5  # Angstrom; 1e-5 A differences do not change frontier levels
 
@@ -35,3 +36,11 @@ def input_hash(molecule: Molecule, settings: CalcSettings) -> str:
         "major": superatom.__version__.split(".")[0],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+
+def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
+    """Input hash of an xTB job (geometry, charge, spin, method, relax flag, version)."""
+    tag = CalcSettings(xc=f"{XTB_METHOD}{'+relax' if relax else ''}", basis="none", ecp=None,
+                       density_fit=False, aux_basis=None)
+    return input_hash(molecule, tag)

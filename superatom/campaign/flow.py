@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from superatom.workflows.campaign import Campaign
+>>> from superatom.campaign.spec import Campaign
 >>> campaign = Campaign(name="empty", preset="fast")
 >>> flow, plan = build_campaign_flow(campaign)
 >>> len(flow.jobs), plan
@@ -17,7 +17,7 @@ from jobflow import Flow
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import load_preset
-from superatom.workflows.campaign import Campaign, SystemSpec, build_system, choose_tier
+from superatom.campaign.spec import Campaign, SystemSpec, build_system, choose_tier
 from superatom.workflows.chain import ChainScalingFlowMaker, chain_scaling_analysis
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
@@ -32,13 +32,13 @@ def _settings(campaign: Campaign, extra: dict[str, Any] | None = None):
 def _overrides(campaign: Campaign, extra: dict[str, Any] | None = None,
                molecule: Molecule | None = None) -> dict[str, Any]:
     """Campaign + system settings, plus memory and DF-vs-direct chosen from the size of
-    ``molecule`` (:func:`superatom.workflows.resources.plan_resources`) unless set explicitly.
+    ``molecule`` (:func:`superatom.campaign.resources.plan_resources`) unless set explicitly.
     """
     explicit = {**campaign.settings, **(extra or {})}
     if molecule is None:
         return explicit
-    from superatom.workflows import engine
-    from superatom.workflows.resources import plan_resources
+    from superatom import engine
+    from superatom.campaign.resources import plan_resources
 
     settings = _settings(campaign, extra)
     plan = plan_resources(nao=len(engine.ao_layout(molecule, settings)), n_atoms=len(molecule))
@@ -67,7 +67,7 @@ def prescreen_systems(campaign: Campaign, molecules: dict[str, Molecule], store,
     """
     from jobflow import Flow
 
-    from superatom.workflows.runner import run_flow
+    from superatom.campaign.runner import run_flow
 
     jobs = {}
     for spec in campaign.systems:

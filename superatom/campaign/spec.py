@@ -196,7 +196,7 @@ def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings
     """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
     if requested != "auto":
         return requested
-    from superatom.workflows import engine
+    from superatom import engine
 
     nao = len(engine.ao_layout(molecule, settings))
     on_gpu = engine.resolve_device(settings.device) == "gpu"

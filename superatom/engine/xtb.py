@@ -1,17 +1,14 @@
-"""GFN2-xTB pre-relaxation (tblite) of built structures, as a function and a jobflow job.
+"""GFN-xTB (tblite) single points and relaxations: the cheap tier's engine.
 
-Why not atomate2's ``GFNxTBRelaxMaker`` as is: in atomate2 0.1.5 it defaults to GFN1-xTB and
-``relax_cell=True``, and ``AseAtomsAdaptor`` does not carry ``Molecule.charge`` or the
-multiplicity into the ASE atoms, so with its default ``charge=None`` tblite computes the
-*neutral* species (a 2- Lindqvist would be relaxed as neutral W6O19); its output Molecule also
-comes back with charge 0. :func:`gfnxtb_relax_maker` therefore returns an atomate2 maker
-configured per molecule (GFN2-xTB, explicit charge and multiplicity, no cell relaxation) for
-atomate2 flows, while :func:`relax_xtb` drives tblite's ASE calculator with an ASE optimiser
-directly, so that it can report convergence and the step count, restore charge, multiplicity
-and fragment labels, and add xTB frontier orbitals from a final single point.
+Energies from tblite are Hartree; levels are returned in eV, geometries in Angstrom.
 
 Examples
 --------
+>>> from pymatgen.core import Molecule
+>>> water = Molecule(["O", "H", "H"], [[0, 0, 0.117], [0, 0.757, -0.469], [0, -0.757, -0.469]])
+>>> levels = xtb_frontier(water)
+>>> round(levels["gap_ev"], 1) > 5
+True
 >>> from superatom.structures.lindqvist import build_lindqvist
 >>> mol, info = relax_xtb(build_lindqvist("Mo"), steps=2)
 >>> mol.charge, info["steps"] <= 2, info["gap_ev"] > 2
@@ -21,16 +18,67 @@ Examples
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from jobflow import Maker, job
+from pymatgen.core import Molecule
 
-from superatom import HARTREE_TO_EV
-from superatom.errors import InputError
+from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV
+from superatom.errors import InputError, SCFNotConvergedError
+from superatom.schemas.levels import frontier_levels
+from superatom.schemas.xtb import XTB_METHOD
 
-__all__ = ["XtbRelaxMaker", "gfnxtb_relax_maker", "relax_xtb"]
 
+def xtb_versions() -> dict[str, str]:
+    """Versions of the codes behind an xTB result (superatom, tblite, numpy, python)."""
+    import platform
+
+    import tblite
+
+    import superatom
+
+    return {"superatom": superatom.__version__,
+            "tblite": getattr(tblite, "__version__", "unknown"),
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def xtb_frontier(
+    molecule: Molecule, electronic_temperature: float = 300.0, method: str = XTB_METHOD
+) -> dict[str, Any]:
+    """GFN-xTB single point: energy (Ha), HOMO/LUMO/gap (eV), orbital energies (eV).
+
+    Open shells use ``uhf = multiplicity - 1`` unpaired electrons; tblite reports
+    spin-summed occupations, so the frontier levels are those of the summed channel.
+    """
+    from tblite.interface import Calculator
+
+    numbers = np.array([site.specie.Z for site in molecule])
+    positions = np.asarray(molecule.cart_coords) / BOHR_TO_ANGSTROM
+    calc = Calculator(method, numbers, positions, charge=float(molecule.charge),
+                      uhf=int(molecule.spin_multiplicity) - 1)
+    calc.set("verbosity", 0)
+    calc.set("temperature", electronic_temperature * 3.166808578545117e-06)
+    start = time.perf_counter()
+    try:
+        result = calc.singlepoint()
+    except RuntimeError as err:
+        raise SCFNotConvergedError(
+            f"{method} SCC of {molecule.composition.reduced_formula} failed ({err}): check "
+            "charge, multiplicity and geometry"
+        ) from None
+    energies = np.asarray(result.get("orbital-energies"))
+    occupations = np.asarray(result.get("orbital-occupations"))
+    levels = frontier_levels(energies, occupations)
+    return {
+        "energy_ha": float(result.get("energy")),
+        "homo_ev": levels["homo_ev"],
+        "lumo_ev": levels["lumo_ev"],
+        "gap_ev": levels["gap_ev"],
+        "orbital_energies_ev": (energies * HARTREE_TO_EV).tolist(),
+        "occupations": occupations.tolist(),
+        "charges": np.asarray(result.get("charges")).tolist(),
+        "wall_s": time.perf_counter() - start,
+    }
 
 
 def _check(molecule) -> None:
@@ -97,53 +145,8 @@ def relax_xtb(
         "steps": int(opt.nsteps),
         "fmax_ev_per_a": float(np.linalg.norm(forces, axis=1).max()),
     }
-    from superatom.workflows.xtb import xtb_frontier
-
     levels = xtb_frontier(relaxed, method=method)
     info.update(energy_ev=levels["energy_ha"] * HARTREE_TO_EV,
                 **{k: levels[k] for k in ("homo_ev", "lumo_ev", "gap_ev")})
     info["wall_s"] = time.perf_counter() - t0
     return relaxed, info
-
-
-def gfnxtb_relax_maker(molecule, steps: int = 200, fmax: float = 0.05):
-    """An atomate2 ``GFNxTBRelaxMaker`` set up for ``molecule`` (GFN2, charge, multiplicity).
-
-    Examples
-    --------
-    >>> from superatom.structures.lindqvist import build_lindqvist
-    >>> gfnxtb_relax_maker(build_lindqvist()).calculator_kwargs["charge"]
-    -2
-    """
-    from atomate2.ase.jobs import GFNxTBRelaxMaker
-
-    maker = GFNxTBRelaxMaker(relax_cell=False, steps=steps, relax_kwargs={"fmax": fmax})
-    kwargs = dict(maker.calculator_kwargs)
-    kwargs.pop("guess", None)
-    kwargs.update(method="GFN2-xTB", charge=round(molecule.charge),
-                  multiplicity=int(molecule.spin_multiplicity), verbosity=0)  # fmt: skip
-    maker.calculator_kwargs = kwargs
-    return maker
-
-
-@dataclass
-class XtbRelaxMaker(Maker):
-    """jobflow Maker: ``XtbRelaxMaker().make(molecule)`` -> {"molecule", "info"}.
-
-    Examples
-    --------
-    >>> from superatom.structures.lindqvist import build_lindqvist
-    >>> XtbRelaxMaker(steps=5).make(build_lindqvist()).name
-    'xtb pre-relax'
-    """
-
-    name: str = "xtb pre-relax"
-    fmax: float = 0.05
-    steps: int = 200
-    method: str = "GFN2-xTB"
-
-    @job
-    def make(self, molecule):
-        """Relax ``molecule``; the output holds the relaxed Molecule and the info dict."""
-        relaxed, info = relax_xtb(molecule, fmax=self.fmax, steps=self.steps, method=self.method)
-        return {"molecule": relaxed, "info": info}

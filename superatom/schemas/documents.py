@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
-from superatom.workflows.arrays import StoredArray
+from superatom.schemas.arrays import StoredArray
 
 
 def analysis_versions() -> dict[str, str]:
@@ -182,15 +182,3 @@ class FrontierOrbitalDoc(SystemRecord):
 def field_of(doc: Any, key: str) -> Any:
     """A field of a stored document given as pydantic model or as dict (None if absent)."""
     return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
-
-
-def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> dict | None:
-    """Newest stored, computed (not itself reused) output with this input hash, or None."""
-    if store is None:
-        return None
-    return store.query_one(
-        {"output.input_hash": digest, "output.reused_from": None, **(extra or {})},
-        properties=["uuid", "output"],
-        sort={"completed_at": -1},
-        load=True,
-    )

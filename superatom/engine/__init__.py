@@ -1,0 +1,54 @@
+"""The engine: the only package that imports PySCF, GPU4PySCF and tblite.
+
+Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pymatgen
+``Molecule`` objects (Angstrom). Modules: ``device`` (which device, code versions), ``mole``
+(Mole building, basis/ECP plan, geometry checks), ``scf`` (RKS/UKS with the fallback ladder),
+``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations) and ``xtb`` (GFN-xTB single
+points and relaxations).
+
+Examples
+--------
+>>> from superatom import engine
+>>> engine.resolve_device("cpu")
+'cpu'
+"""
+
+from __future__ import annotations
+
+from superatom.engine.device import code_versions, device_name, gpu_available, resolve_device
+from superatom.engine.grids import (
+    ao_values,
+    orbital_values,
+    orbital_values_blocked,
+    write_cube,
+    write_molden,
+)
+from superatom.engine.mole import ao_layout, ao_metadata, basis_plan, build_mole, check_molecule
+from superatom.engine.scf import SCFResult, make_scf, run_scf
+from superatom.engine.tda import run_tda
+from superatom.engine.xtb import XTB_METHOD, relax_xtb, xtb_frontier, xtb_versions
+
+__all__ = [
+    "XTB_METHOD",
+    "SCFResult",
+    "ao_layout",
+    "ao_metadata",
+    "ao_values",
+    "basis_plan",
+    "build_mole",
+    "check_molecule",
+    "code_versions",
+    "device_name",
+    "gpu_available",
+    "make_scf",
+    "orbital_values",
+    "orbital_values_blocked",
+    "relax_xtb",
+    "resolve_device",
+    "run_scf",
+    "run_tda",
+    "write_cube",
+    "write_molden",
+    "xtb_frontier",
+    "xtb_versions",
+]

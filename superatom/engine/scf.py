@@ -1,0 +1,282 @@
+"""Kohn-Sham SCF (RKS/UKS) on PySCF or GPU4PySCF with a fallback ladder and checkpoint restart.
+
+Returns plain numpy arrays (Hartree, AO basis) in an :class:`SCFResult`.
+
+Examples
+--------
+>>> from pymatgen.core import Molecule
+>>> from superatom.calc_settings import load_preset
+>>> from superatom.engine import run_scf
+>>> water = Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.757, 0.587], [0, -0.757, 0.587]])
+>>> result = run_scf(water, load_preset("fast", device="cpu"))
+>>> result.converged, result.restricted
+(True, True)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pymatgen.core import Molecule
+
+from superatom.calc_settings import CalcSettings
+from superatom.engine.device import code_versions, device_name, resolve_device
+from superatom.engine.mole import ao_metadata, basis_plan, build_mole
+from superatom.errors import InputError, SCFNotConvergedError
+
+
+@dataclass
+class SCFResult:
+    """Plain-numpy outcome of one converged SCF (Hartree, Bohr).
+
+    Spin-resolved arrays have a leading axis of 2 (alpha, beta) when ``restricted`` is False.
+    ``fock`` is rebuilt as ``S C diag(e) C^T S``, exact for a converged SCF in a complete MO set.
+    """
+
+    converged: bool
+    restricted: bool
+    e_tot: float
+    mo_energy: np.ndarray
+    mo_occ: np.ndarray
+    mo_coeff: np.ndarray
+    overlap: np.ndarray
+    fock: np.ndarray
+    ao_atom: np.ndarray
+    ao_l: np.ndarray
+    ao_labels: list[str]
+    n_electrons: int
+    n_core_ecp: int
+    nao: int
+    basis_by_element: dict[str, str]
+    ecp_by_element: dict[str, str]
+    cycles: int
+    attempts: list[dict[str, Any]]
+    device: str
+    device_name: str
+    wall_s: float
+    versions: dict[str, str]
+    spin_square: float | None = None
+    solvent_energy: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def density_matrix(self) -> np.ndarray:
+        """AO density matrix (total for RKS, (2, nao, nao) for UKS)."""
+        if self.restricted:
+            occ_c = self.mo_coeff * self.mo_occ
+            return occ_c @ self.mo_coeff.T
+        return np.stack([(c * o) @ c.T for c, o in zip(self.mo_coeff, self.mo_occ, strict=True)])
+
+# --------------------------------------------------------------------------- SCF
+
+
+def _numpy(array) -> np.ndarray:
+    return array.get() if hasattr(array, "get") and not isinstance(array, np.ndarray) else (
+        np.asarray(array)
+    )
+
+
+def make_scf(mol, settings: CalcSettings, device: str):
+    restricted = mol.spin == 0
+    if device == "gpu":
+        from gpu4pyscf import dft as gdft
+
+        mf = (gdft.RKS if restricted else gdft.UKS)(mol, xc=settings.xc)
+    else:
+        from pyscf import dft
+
+        mf = (dft.RKS if restricted else dft.UKS)(mol, xc=settings.xc)
+    mf.grids.level = settings.grids_level
+    mf.conv_tol = settings.conv_tol
+    mf.max_cycle = settings.max_cycle
+    mf.max_memory = settings.max_memory_mb
+    if settings.density_fit:
+        mf = mf.density_fit(auxbasis=settings.aux_basis)
+    if settings.dispersion != "none":
+        if device == "cpu":
+            try:
+                import pyscf.dispersion  # noqa: F401
+            except ImportError:
+                raise InputError(
+                    "dispersion needs the 'pyscf-dispersion' package: pip install pyscf-dispersion"
+                ) from None
+        mf.disp = settings.dispersion
+    if settings.solvent == "pcm":
+        mf = mf.PCM()
+        mf.with_solvent.method = "C-PCM"
+        mf.with_solvent.eps = settings.solvent_eps
+    elif settings.solvent == "smd":
+        mf = mf.SMD()
+        mf.with_solvent.solvent = settings.solvent_name
+    return mf
+
+
+def _ladder(settings: CalcSettings) -> list[dict[str, Any]]:
+    rungs = [{"name": "diis"}]
+    if settings.fallback_ladder:
+        rungs += [
+            {"name": "level_shift+damping", "level_shift": 0.3, "damp": 0.5, "diis_start": 6},
+            {"name": "newton"},
+        ]
+    return rungs
+
+
+def run_scf(
+    molecule: Molecule,
+    settings: CalcSettings,
+    initial_dm: np.ndarray | None = None,
+    chkfile: str | None = None,
+) -> SCFResult:
+    """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
+
+    RKS for singlets, UKS otherwise. An unconverged SCF is retried from its last density
+    with level shift + damping, then with second-order (Newton) SCF; if every rung fails,
+    :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
+
+    Parameters
+    ----------
+    molecule : pymatgen.core.Molecule
+        Geometry in Angstrom with ``charge`` and ``spin_multiplicity``.
+    settings : CalcSettings
+        Functional, basis, solvent, device, ...
+    initial_dm : numpy.ndarray, optional
+        Starting AO density matrix (e.g. superposition of monomer densities).
+    chkfile : str, optional
+        PySCF checkpoint file; an existing one is used as the starting guess (restart after
+        a walltime kill) and it is updated as the SCF proceeds.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.calc_settings import load_preset
+    >>> o2 = Molecule(["O", "O"], [[0, 0, 0], [0, 0, 1.21]], spin_multiplicity=3)
+    >>> res = run_scf(o2, load_preset("fast", device="cpu"))
+    >>> res.restricted, res.mo_energy.shape[0]
+    (False, 2)
+    """
+    start = time.perf_counter()
+    device = resolve_device(settings.device)
+    mol = build_mole(molecule, settings)
+    mf = make_scf(mol, settings, device)
+    dm = initial_dm
+    guess = "minao" if dm is None else "initial_dm"
+    if chkfile and os.path.exists(chkfile):  # restart after a walltime kill or a crash
+        from pyscf import scf as pyscf_scf
+
+        try:
+            dm = mf.make_rdm1(*_chk_orbitals(pyscf_scf, chkfile))
+            guess = "checkpoint"
+        except (KeyError, OSError, ValueError):
+            pass  # unreadable or foreign checkpoint: keep the other guess
+    if chkfile:
+        mf.chkfile = chkfile
+    attempts: list[dict[str, Any]] = []
+    total_cycles = 0
+    converged = False
+    for rung in _ladder(settings):
+        mf.level_shift = rung.get("level_shift", 0.0)
+        mf.damp = rung.get("damp", 0.0)
+        mf.diis_start_cycle = rung.get("diis_start", 1)
+        try:
+            solver = mf.newton() if rung["name"] == "newton" else mf
+        except (AttributeError, NotImplementedError):  # no second-order solver on this path
+            attempts.append({"solver": rung["name"], "cycles": 0, "converged": False,
+                             "e_tot": None, "wall_s": 0.0, "note": "not available"})
+            continue
+        cycles = {"n": 0}
+
+        def count(envs, cycles=cycles):
+            cycles["n"] += 1
+
+        solver.callback = count
+        rung_start = time.perf_counter()
+        energy = solver.kernel(dm0=dm)
+        converged = bool(solver.converged)
+        attempts.append(
+            {
+                "solver": rung["name"],
+                "cycles": cycles["n"],
+                "converged": converged,
+                "e_tot": float(energy),
+                "wall_s": round(time.perf_counter() - rung_start, 3),
+            }
+        )
+        total_cycles += cycles["n"]
+        if converged:
+            if solver is not mf:
+                for name in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
+                    setattr(mf, name, getattr(solver, name))
+            break
+        dm = solver.make_rdm1()
+    if not converged:
+        raise SCFNotConvergedError(
+            f"SCF of {molecule.composition.reduced_formula} did not converge after "
+            f"{total_cycles} cycles over {len(attempts)} solvers: loosen conv_tol, raise "
+            "max_cycle or check charge/multiplicity and geometry",
+            attempts=attempts,
+        )
+    # final clean-up: level shift must not stay in the reported orbital energies
+    mf.level_shift = 0.0
+    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+    result.extra["guess"] = guess
+    return result
+
+
+def _chk_orbitals(pyscf_scf, chkfile: str):
+    data = pyscf_scf.chkfile.load(chkfile, "scf")
+    return np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+
+
+def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
+    restricted = mol.spin == 0
+    mo_energy = _numpy(mf.mo_energy)
+    mo_occ = _numpy(mf.mo_occ)
+    mo_coeff = _numpy(mf.mo_coeff)
+    overlap = _numpy(mf.get_ovlp())
+    if restricted:
+        sc = overlap @ mo_coeff
+        fock = (sc * mo_energy) @ sc.T
+    else:
+        fock = np.stack(
+            [(overlap @ c * e) @ (overlap @ c).T for c, e in zip(mo_coeff, mo_energy, strict=True)]
+        )
+    spin_square = None
+    if not restricted:
+        cpu_mf = mf.to_cpu() if device == "gpu" else mf
+        spin_square = float(cpu_mf.spin_square()[0])
+    solvent_energy = None
+    with_solvent = getattr(mf, "with_solvent", None)
+    if with_solvent is not None and getattr(with_solvent, "e", None) is not None:
+        solvent_energy = float(_numpy(with_solvent.e))
+    ao_atom, ao_l, ao_labels = ao_metadata(mol)
+    basis, ecp = basis_plan([mol.atom_pure_symbol(i) for i in range(mol.natm)], settings)
+    return SCFResult(
+        converged=True,
+        restricted=restricted,
+        e_tot=float(_numpy(mf.e_tot)),
+        mo_energy=mo_energy,
+        mo_occ=mo_occ,
+        mo_coeff=mo_coeff,
+        overlap=overlap,
+        fock=fock,
+        ao_atom=ao_atom,
+        ao_l=ao_l,
+        ao_labels=ao_labels,
+        n_electrons=int(mol.nelectron),
+        n_core_ecp=int(sum(mol.atom_nelec_core(i) for i in range(mol.natm))),
+        nao=int(mol.nao),
+        basis_by_element=basis,
+        ecp_by_element=ecp,
+        cycles=cycles,
+        attempts=attempts,
+        device=device,
+        device_name=device_name(device),
+        wall_s=time.perf_counter() - start,
+        versions=code_versions(),
+        spin_square=spin_square,
+        solvent_energy=solvent_energy,
+    )
