@@ -21,7 +21,7 @@ def test_xtb_single_point_gaps_match_reference():
 def test_relax_keeps_charge_spin_labels_and_lowers_energy():
     mol = build_lindqvist("Mo")
     sp = xtb_frontier(mol)["energy_ha"] * HARTREE_TO_EV
-    relaxed, info = relax_xtb(mol, steps=3)
+    relaxed, info = relax_xtb(mol, steps=3, fix=None)
     assert relaxed.charge == -2 and relaxed.spin_multiplicity == 1
     assert relaxed.site_properties["fragment"] == mol.site_properties["fragment"]
     assert [s.specie.symbol for s in relaxed] == [s.specie.symbol for s in mol]

@@ -6,9 +6,10 @@ bonded it (2 Ob, 2 Oc) bind the substituent:
 * transition metal M(II/III) sits in the W site (M-O from Shannon radii, M-Oa 0.25 A longer)
   with one aqua ligand in the old terminal position (``n_water`` 0 or 1);
 * Ln(III) / Y(III) is too large for the site and sits outside the lacuna on its axis, bonded to
-  the four O at typical Ln-O (La 2.52 ... Lu 2.36 A), with up to five coordination sites
-  (four in a square-antiprism cap, one axial) for aqua ligands or bridging terminal O of a
-  neighbouring unit (used by :mod:`superatom.structures.assemblies`).
+  the four O at typical Ln-O (La 2.52 ... Lu 2.36 A), whose W-O bonds shorten to 1.74 A
+  (crystal 1.71-1.78); Ln is 8-coordinate (4 lacuna O + 4 aqua or bridging O) with five
+  free sites (four in a square-antiprism cap, one axial) for aqua ligands or bridging terminal
+  O of a neighbouring unit (used by :mod:`superatom.structures.assemblies`).
 
 Charges: [PW11O39]7-; M(II) -> 5-, M(III) -> 4-; Ln(III) -> 4-. Multiplicity: high spin
 (d^n or 4f^n).
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 O_H = 0.97
+#: W-O to the four lacuna O once the W site is vacant: 1.71-1.78 A (mean 1.74) in the
+#: [Sm(PW11O39)2]11- crystal; the plenary 1.915/1.935 A would leave them under-bonded.
+W_O_LACUNA = 1.74
 HOH = np.deg2rad(104.5)
 
 
@@ -233,6 +237,10 @@ def substituted_unit(
     charge = base_charge - 4
     unit = frame_to_unit(cut, targets, charge, stem)
     unit.axis = axis
+    if metal is None or is_lanthanide(metal):
+        lac = set(lacuna)
+        unit.bonds = [(a, b, W_O_LACUNA if b in lac and unit.roles[a] == "M" else t)
+                      for a, b, t in unit.bonds]  # fmt: skip
     if metal is None:
         unit.name = stem
         unit.polish()
@@ -261,7 +269,7 @@ def substituted_unit(
         bridge_sites = sites[:reserve_sites] if reserve_sites else []
         water_sites = [s for s in sites[1:] + sites[:1] if not any(s is b for b in bridge_sites)]
         water_sites = water_sites[:nw]
-        water_d = d_lo + 0.06
+        water_d = d_lo + 0.02  # La 2.54 ... Lu 2.38 A
     else:
         ox = 2 if oxidation is None else oxidation
         d = tm_d_count(metal, ox)
