@@ -84,14 +84,18 @@ def test_sandwich_and_ca_bridged_pairs():
     assert sw.composition == Composition("GdP2W22O78")
     assert len(bond_lengths(sw, "Gd", "O", 2.8)) == 8
     ca = build_ca_chain(2)
-    assert ca.charge == -4 and ca.composition == Composition("CaP2W24O80")
-    assert np.allclose(bond_lengths(ca, "Ca", "O", 2.8), 2.35, atol=0.02)
-    ca3 = build_ca_chain(3, n_water=4)
+    assert ca.charge == -4 and ca.composition == Composition("CaP2W24O84H8")
+    ca_o = bond_lengths(ca, "Ca", "O", 2.8)
+    # six-coordinate Ca: two W=O at 2.35 A and four waters at 2.40 A
+    assert len(ca_o) == 6 and np.allclose(np.sort(ca_o), [2.35] * 2 + [2.40] * 4, atol=0.02)
+    ca3 = build_ca_chain(3)
     assert ca3.charge == -5 and ca3.composition["Ca"] == 2 and ca3.composition["H"] == 16
     one = build_ca_chain(1)
     assert one.charge == -3 and one.composition == Composition("PW12O40")
     with pytest.raises(InputError):
         build_ca_chain(0)
+    with pytest.raises(InputError, match="two-coordinate"):
+        build_ca_chain(2, n_water=0)
 
 
 def test_dawson_and_substituted_dawson():

@@ -101,3 +101,32 @@ def test_la_longest_lu_shortest():
 def test_bare_lacuna_bonds_shortened():
     dev = mo_deviations(build_lacunary())
     assert dev["W-Ot"]["max"] == pytest.approx(1.74, abs=0.01)
+
+
+def _angle(xyz, a, b, c) -> float:
+    u, v = xyz[a] - xyz[b], xyz[c] - xyz[b]
+    return float(np.degrees(np.arccos(u @ v / np.linalg.norm(u) / np.linalg.norm(v))))
+
+
+def _bridge_angles(mol, linker: str) -> list[float]:
+    """M-O-W angles at every O bonded to both a ``linker`` atom and a W."""
+    syms = [s.specie.symbol for s in mol]
+    xyz = mol.cart_coords
+    d = mol.distance_matrix
+    out = []
+    for o in (i for i, s in enumerate(syms) if s == "O"):
+        ms = [j for j in range(len(syms)) if syms[j] == linker and d[o, j] < 2.8]
+        ws = [j for j in range(len(syms)) if syms[j] == "W" and d[o, j] < 2.0]
+        out += [_angle(xyz, m, o, w) for m in ms for w in ws]
+    return out
+
+
+def test_ca_bridge_is_six_coordinate_and_bent():
+    from superatom.structures.assemblies import build_ca_chain
+    from superatom.structures.validate import coordination_numbers
+
+    mol = build_ca_chain(2)
+    assert coordination_numbers(mol, "Ca") == [6]  # 2 W=O + 4 H2O (6-8 in Ca POM salts)
+    angles = _bridge_angles(mol, "Ca")
+    assert len(angles) == 2 and all(150 <= a <= 170 for a in angles)
+    assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)

@@ -89,7 +89,7 @@ KINDS: dict[str, KindSpec] = {
     }),
     "ca-chain": KindSpec("assemblies:build_ca_chain", "Ca2+-bridged chain of n PW12O40 units", {
         "n": Option(int, 2, "PW12 units"),
-        "n_water": Option(int, 0, "aqua ligands per Ca", (0, 4)),
+        "n_water": Option(int, 4, "aqua ligands per Ca (six-coordinate)", (4,)),
     }),
     "ti10cu2": KindSpec("ti10cu2:build_ti10cu2", "Ti10Cu2 sp cluster model (228 atoms)", {
         "multiplicity": Option(int, 3, "3 = Cu(II) triplet; 1 = broken-symmetry singlet", (1, 3)),
@@ -139,7 +139,7 @@ def _dimer(type="ln", ln="Gd", n_water=None):
         return assemblies.build_dimer(ln, n_water=n_water)
     if type == "sandwich":
         return assemblies.build_sandwich(ln)
-    return assemblies.build_ca_chain(2, n_water=n_water or 0)
+    return assemblies.build_ca_chain(2, n_water=4 if n_water is None else n_water)
 
 
 def _crystal(file=None, bridging="", **kwargs):
