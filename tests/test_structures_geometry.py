@@ -130,3 +130,25 @@ def test_ca_bridge_is_six_coordinate_and_bent():
     angles = _bridge_angles(mol, "Ca")
     assert len(angles) == 2 and all(150 <= a <= 170 for a in angles)
     assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("dimer", {"ln": "La"}),
+    ("clusterphene", {"ln": "Gd", "shape": "ring"}),
+])
+def test_ln_links_are_bent_and_ln_eight_coordinate(kind, options):
+    from superatom.structures.registry import build_structure
+
+    mol = build_structure(kind, **options)
+    ln = options["ln"]
+    n_units = len(set(mol.site_properties["fragment"]))
+    # link O: a terminal W=O of one unit bound to the Ln of the next (Ln-O-W 150-170 deg)
+    angles = _bridge_angles(mol, ln)
+    links = n_units if options.get("shape") == "ring" else n_units - 1
+    assert len(angles) == 4 * n_units + links
+    assert all(145 <= a <= 170 for a in angles)
+    syms = np.array([s.specie.symbol for s in mol])
+    d = mol.distance_matrix
+    for i in np.flatnonzero(syms == ln):
+        assert np.sum((syms == "O") & (d[i] < 2.8)) == 8
+    assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)

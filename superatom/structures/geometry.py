@@ -158,6 +158,7 @@ def polish(
     fixed=None,
     max_nfev: int = 200,
     exclude_13: bool = True,
+    repel_around=(),
 ) -> np.ndarray:
     """Adjust ``coords`` so that ``bonds`` reach ``targets`` with minimal displacement.
 
@@ -182,6 +183,9 @@ def polish(
     exclude_13
         Skip the repulsion between atoms bonded to a common atom (keep True for rigid
         templates; False lets ligands around a metal repel each other).
+    repel_around
+        Indices of atoms whose ligands repel each other even when ``exclude_13`` is True
+        (e.g. the Ln of an assembly, whose aqua and bridging O must not crowd).
 
     Returns
     -------
@@ -203,6 +207,7 @@ def polish(
         free[np.asarray(list(fixed), int)] = False
     rep = np.zeros((0, 2), int)
     if symbols is not None and repulsion > 0:
+        repel = set(repel_around)
         nb = [set() for _ in range(n)]
         for i, j in b:
             nb[i].add(j)
@@ -211,7 +216,7 @@ def polish(
         for i in range(n):
             for j in nb[i]:
                 excl.add((min(i, j), max(i, j)))
-                for k in nb[j] if exclude_13 else ():
+                for k in nb[j] if exclude_13 and j not in repel else ():
                     if k != i:
                         excl.add((min(i, k), max(i, k)))
         cand = [p for p in sorted(cKDTree(x0).query_pairs(3.8)) if p not in excl]
