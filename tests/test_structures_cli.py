@@ -26,8 +26,8 @@ def app():
 
 def test_registry_lists_all_kinds_and_checks_options():
     expected = {"keggin", "lindqvist", "dawson", "anderson", "substituted", "dimer",
-                "clusterphene", "ca-chain", "ti10cu2", "ti10cu2-chain", "au25",
-                "crystal"}  # fmt: skip
+                "clusterphene", "clusterphene-patch", "ca-chain", "ti10cu2", "ti10cu2-chain",
+                "au25", "crystal"}  # fmt: skip
     assert set(list_kinds()) == expected == set(KINDS)
     assert build_structure("keggin", option_strings=["heteroatom=Ge"]).charge == -4
     assert build_structure("substituted", metal="none").charge == -7

@@ -152,3 +152,49 @@ def test_ln_links_are_bent_and_ln_eight_coordinate(kind, options):
     for i in np.flatnonzero(syms == ln):
         assert np.sum((syms == "O") & (d[i] < 2.8)) == 8
     assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)
+
+
+def _unit_links(mol, ln: str) -> dict[str, set[str]]:
+    """Unit label -> labels of the units it is bonded to through Ln-O-W links."""
+    syms = np.array([s.specie.symbol for s in mol])
+    labels = np.array(mol.site_properties["fragment"])
+    d = mol.distance_matrix
+    out: dict[str, set[str]] = {lab: set() for lab in set(labels)}
+    for i in np.flatnonzero(syms == ln):
+        for o in np.flatnonzero((syms == "O") & (d[i] < 2.8) & (labels != labels[i])):
+            if np.any((syms == "W") & (d[o] < 2.0) & (labels == labels[o])):
+                out[labels[i]].add(labels[o])
+                out[labels[o]].add(labels[i])
+    return out
+
+
+def test_honeycomb_graph_neighbour_counts():
+    from superatom.structures.honeycomb import honeycomb_graph
+
+    for (nx, ny), (n_vertices, n_three) in {(1, 1): (6, 0), (2, 1): (10, 2),
+                                            (2, 2): (16, 6)}.items():  # fmt: skip
+        xy, sub, edges = honeycomb_graph(nx, ny)
+        degree = np.bincount(np.array(edges).ravel(), minlength=len(xy))
+        assert len(xy) == n_vertices and int(np.sum(degree == 3)) == n_three
+        assert set(degree) <= {2, 3}
+        # each A unit gives one W=O and takes two links on its Ln; B units the reverse
+        for k, s in enumerate(sub):
+            gives = sum(a == k for a, _ in edges)
+            assert gives <= (1 if s == "A" else 2)
+
+
+def test_clusterphene_patch_has_three_linked_inner_units():
+    from superatom.structures.registry import build_structure
+
+    mol = build_structure("clusterphene-patch", ln="La", nx=2, ny=1)
+    assert mol.charge == -40 and len(set(mol.site_properties["fragment"])) == 10
+    links = _unit_links(mol, "La")
+    counts = sorted(len(v) for v in links.values())
+    assert counts == [2] * 8 + [3] * 2  # naphthalene-like: the two shared-edge units have 3
+    syms = np.array([s.specie.symbol for s in mol])
+    d = mol.distance_matrix
+    for i in np.flatnonzero(syms == "La"):
+        assert np.sum((syms == "O") & (d[i] < 2.8)) == 8
+    angles = [a for a in _bridge_angles(mol, "La") if a > 0]
+    assert len(angles) == 4 * 10 + 11 and all(145 <= a <= 170 for a in angles)
+    assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)

@@ -133,7 +133,7 @@ def _assemble(units: list[PomUnit], links: list[tuple[int, int, int, float]]):
         (a, b, W_OT_BRIDGE if (symbols[a] in ("W", "Mo") and b in bridged) else t)
         for a, b, t in bonds
     ]
-    linkers = [i for i, sym in enumerate(symbols) if is_lanthanide(sym) or sym == "Ca"]
+    linkers = [i for i, sym in enumerate(symbols) if is_lanthanide(sym) or sym in ("Ca", "W")]
     xyz = polish(xyz, [(a, b) for a, b, _ in bonds], [t for *_, t in bonds], symbols=symbols,
                  repel_around=linkers)  # fmt: skip
     return symbols, xyz, labels

@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 __all__ = [
     "bond_pairs",
     "covalent_radius",
+    "kabsch",
     "neighbours",
     "polish",
     "rotation_about",
@@ -77,6 +78,24 @@ def rotation_about(axis, angle: float) -> np.ndarray:
     a = a / np.linalg.norm(a)
     k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
     return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
+
+
+def kabsch(src, dst) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation R and shift t that best map points ``src`` onto ``dst`` (dst ~ src @ R.T + t).
+
+    Examples
+    --------
+    >>> pts = np.array([[0.0, 0, 0], [1, 0, 0], [0, 2, 0]])
+    >>> rot, t = kabsch(pts, pts @ rotation_about([0, 0, 1], 0.3).T + 1.0)
+    >>> bool(np.allclose(rot, rotation_about([0, 0, 1], 0.3))), np.round(t, 6).tolist()
+    (True, [1.0, 1.0, 1.0])
+    """
+    src, dst = np.asarray(src, float), np.asarray(dst, float)
+    cs, cd = src.mean(axis=0), dst.mean(axis=0)
+    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    rot = vt.T @ np.diag([1, 1, d]) @ u.T
+    return rot, cd - rot @ cs
 
 
 def rotation_from_to(u, v) -> np.ndarray:
@@ -159,6 +178,8 @@ def polish(
     max_nfev: int = 200,
     exclude_13: bool = True,
     repel_around=(),
+    groups=None,
+    floors=None,
 ) -> np.ndarray:
     """Adjust ``coords`` so that ``bonds`` reach ``targets`` with minimal displacement.
 
@@ -186,6 +207,10 @@ def polish(
     repel_around
         Indices of atoms whose ligands repel each other even when ``exclude_13`` is True
         (e.g. the Ln of an assembly, whose aqua and bridging O must not crowd).
+    groups, floors
+        Group id per atom (e.g. one per ligand) and minimum distances by element pair for
+        atoms of different groups, e.g. ``{("H", "H"): 2.0, ("H", "O"): 2.3}``; raise the
+        default minimum distance of those pairs.
 
     Returns
     -------
@@ -223,6 +248,12 @@ def polish(
         if cand:
             rep = np.array(cand, int)
     dmin = _min_distances(list(symbols), rep) if len(rep) else np.zeros(0)
+    if floors and groups is not None and len(rep):
+        grp = np.asarray(groups)
+        apart = grp[rep[:, 0]] != grp[rep[:, 1]]
+        for k in np.flatnonzero(apart):
+            key = tuple(sorted((symbols[rep[k, 0]], symbols[rep[k, 1]])))
+            dmin[k] = max(dmin[k], floors.get(key, 0.0))
     nb_, nr = len(b), len(rep)
     free_idx = np.flatnonzero(free)
     pos_of = -np.ones(n, int)

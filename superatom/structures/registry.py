@@ -87,6 +87,12 @@ KINDS: dict[str, KindSpec] = {
         "shape": Option(str, "chain", "fragment shape", ("chain", "ring")),
         "n_water": _NW,
     }),
+    "clusterphene-patch": KindSpec("honeycomb:build_clusterphene_patch",
+                                   "LnPW11O39 honeycomb patch, nx x ny hexagons, 3 links/unit", {
+        "ln": Option(str, "Gd", "lanthanide"),
+        "nx": Option(int, 2, "hexagons per row"),
+        "ny": Option(int, 1, "rows of hexagons"),
+    }),
     "ca-chain": KindSpec("assemblies:build_ca_chain", "Ca2+-bridged chain of n PW12O40 units", {
         "n": Option(int, 2, "PW12 units"),
         "n_water": Option(int, 4, "aqua ligands per Ca (six-coordinate)", (4,)),
@@ -229,7 +235,7 @@ def build_structure(kind: str, option_strings: list[str] | None = None, **option
     ----------
     kind
         One of :data:`KINDS` (keggin, lindqvist, dawson, anderson, substituted, dimer,
-        clusterphene, ca-chain, ti10cu2, ti10cu2-chain, au25, crystal).
+        clusterphene, clusterphene-patch, ca-chain, ti10cu2, ti10cu2-chain, au25, crystal).
     option_strings
         Extra ``"key=value"`` strings (as given to ``--option`` on the command line).
     **options

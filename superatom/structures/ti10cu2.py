@@ -47,10 +47,15 @@ import numpy as np
 
 from superatom.errors import InputError
 from superatom.structures.chem import make_molecule
-from superatom.structures.geometry import polish, rotation_about
+from superatom.structures.geometry import kabsch, polish, rotation_about
 from superatom.structures.validate import validate_structure
 
-__all__ = ["build_ti10cu2", "build_ti10cu2_chain"]
+__all__ = ["CONTACT_FLOORS", "build_ti10cu2", "build_ti10cu2_chain"]
+
+#: minimum non-bonded distances (Angstrom) between atoms of different ligands or the core,
+#: slightly above the limits that ``validate.nonbonded_contacts`` checks (2.0, 2.3, 2.5)
+CONTACT_FLOORS = {("H", "H"): 2.1, ("C", "H"): 2.4, ("H", "O"): 2.4, ("O", "O"): 2.6}
+_ROUNDS = 6
 
 # layer A metals (z > 0); layer B is the inversion image; then TiCu pair (T9, Cu1)
 _METALS = {
@@ -116,15 +121,6 @@ def _ome_template(protonated: bool) -> tuple[list[str], np.ndarray, dict[str, in
         sym.append("H")
         xyz.append(np.array([0.91, 0, -0.33]))
     return sym, np.array(xyz), {"O": 0}
-
-
-def _kabsch(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cs, cd = src.mean(axis=0), dst.mean(axis=0)
-    h = (src - cs).T @ (dst - cd)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rot = vt.T @ np.diag([1, 1, d]) @ u.T
-    return rot, cd - rot @ cs
 
 
 def _donor_target(kind: str, donor: str, metal_sites: list[np.ndarray], centre) -> float:
@@ -271,7 +267,7 @@ def _sp_model(drop_pair_home: bool):
                     pts = np.array([c[0] for c in combo])
                     src = np.array([tmpl[names[d]] for d in dmap])
                     if len(pts) >= 3:
-                        rot, shift = _kabsch(src, pts)
+                        rot, shift = kabsch(src, pts)
                     else:
                         p = pts[0]
                         ms = next(iter(dmap.values()))
@@ -284,7 +280,7 @@ def _sp_model(drop_pair_home: bool):
                         axis = axis / np.linalg.norm(axis)
                         frame_dst = np.array([[0, 0, 0], axis, np.cross(axis, [0.3, 0.5, 0.8])])
                         frame_src = np.array([[0, 0, 0], [0, 0, 1.0], [1.0, 0, 0]])
-                        rot = _kabsch(frame_src, frame_dst)[0]
+                        rot = kabsch(frame_src, frame_dst)[0]
                         shift = p
                     moved = tmpl @ rot.T + shift
                     fit = float(np.sqrt(np.mean(np.sum((moved[[names[d] for d in dmap]] - pts) ** 2,
@@ -312,10 +308,20 @@ def _sp_model(drop_pair_home: bool):
                     bonds.append((index[m], first + names[d], t))
             ligands.append((first, len(sym), kind, don_idx, li, side))
     coords = np.array(xyz)
-    for _ in range(4):
+    groups = _ligand_groups(len(symbols), ligands)
+    for _ in range(_ROUNDS):
         coords = polish(coords, [(a, b) for a, b, _ in bonds], [t for *_, t in bonds],
-                        symbols=symbols, regularise=0.02, exclude_13=False)
+                        symbols=symbols, regularise=0.02, exclude_13=False, groups=groups,
+                        floors=CONTACT_FLOORS)  # fmt: skip
     return symbols, coords, bonds, ligands, index
+
+
+def _ligand_groups(n_atoms: int, ligands) -> np.ndarray:
+    """Group id per atom: the first atom of its ligand, or its own index (metals, oxo O)."""
+    groups = np.arange(n_atoms)
+    for first, count, *_ in ligands:
+        groups[first:first + count] = first
+    return groups
 
 
 def _labels_for(symbols, ligands, index, unit: int) -> list[str]:
