@@ -67,6 +67,8 @@ class OrbitalLevel(BaseModel):
 
 
 LABEL_KEYS = ("name", "system_class", "campaign", "n_units")
+#: molecule properties copied into a document's tags (e.g. the Ti10Cu2 model says it is one)
+PROVENANCE_KEYS = ("model", "provenance")
 
 
 class SystemRecord(BaseModel):
@@ -92,7 +94,9 @@ class SystemRecord(BaseModel):
     @staticmethod
     def describe(molecule, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Identity fields of ``molecule`` plus the labels (and free tags) in ``metadata``."""
-        meta = dict(metadata or {})
+        props = getattr(molecule, "properties", None) or {}
+        meta = {key: props[key] for key in PROVENANCE_KEYS if key in props}  # model geometries
+        meta.update(metadata or {})
         labels = {key: meta.pop(key, None) for key in LABEL_KEYS}
         return {
             **labels,

@@ -13,15 +13,22 @@ neutral; Ti(IV), Cu(II) d9, sal = salicylate(2-)):
   core Ti through its other carboxylate O; three salicylates bind a Ti and the Cu through the
   carboxylate and another Ti through the phenoxide;
 * 18 methoxides: 2 x 5 mu2-OMe, 2 x 1 terminal OMe and 6 terminal HOMe (the 6 H of the formula);
-* Ti six-coordinate, Cu five-coordinate; bonds polished to Ti-O(oxo) 1.85, Ti-O(mu3) 1.95,
-  Ti-OMe 1.80 (terminal) / 2.00 (mu2), Ti-O(carboxylate) 2.05, Ti-O(phenoxide) 1.90,
-  Ti-O(HOMe) 2.15, Cu-O 1.96-2.00 A.
+* core Ti six-coordinate, TiCu-pair Ti and Cu five-coordinate; bonds polished to Ti-O(oxo)
+  1.85, Ti-O(mu3) 1.95, Ti-OMe 1.80 (terminal) / 2.00 (mu2), Ti-O(carboxylate) 2.05,
+  Ti-O(phenoxide) 1.90, Ti-O(HOMe) 2.15, Cu-O 1.97 (three) and 2.25 (two, Jahn-Teller;
+  published Cu-O 1.959-2.863 A, mean 2.255), with ligands of different groups kept apart
+  (H...H >= 2.1, H...C/O >= 2.4, O...O >= 2.7 A targets) so that
+  :func:`superatom.structures.validate.nonbonded_contacts` finds nothing. A fit that leaves a
+  target off by more than 0.25 A or a contact too short is refused (``InputError``).
 
 What it is not
 --------------
 Not the crystal structure (CCDC 2277134 / 2277142 are not public): metal positions, which Ti
-each ligand binds and all angles are modelled. Relax it (xTB, then DFT) before use, and
-cut real units from a CIF with :mod:`superatom.structures.crystal` when one is available.
+each ligand binds and all angles are modelled. Every built molecule says so:
+``properties["model"] = True`` and ``properties["provenance"]`` (copied into the tags of
+stored documents), with ``properties["fit_max_deviation"]`` (Angstrom). Relax the ligand
+shell (xTB with the metal-oxo core held), then DFT, before use, and cut real units from a CIF
+with :mod:`superatom.structures.crystal` when one is available.
 
 Spin: two Cu(II) give a triplet (multiplicity 3, default) or, with ``multiplicity=1``, the
 broken-symmetry singlet starting point (flagged in the returned molecule's ``properties``).
@@ -48,13 +55,20 @@ import numpy as np
 from superatom.errors import InputError
 from superatom.structures.chem import make_molecule
 from superatom.structures.geometry import kabsch, polish, rotation_about
-from superatom.structures.validate import validate_structure
+from superatom.structures.validate import check_contacts, validate_structure
 
-__all__ = ["CONTACT_FLOORS", "build_ti10cu2", "build_ti10cu2_chain"]
+__all__ = ["CONTACT_FLOORS", "FIT_TOLERANCE", "PROVENANCE", "build_ti10cu2",
+           "build_ti10cu2_chain"]
+
+#: what every built Ti10Cu2 molecule says about itself (``properties["provenance"]``)
+PROVENANCE = ("Ti10Cu2 model built from the published composition and connectivity motifs; "
+              "no public crystal structure (CCDC 2277134 / 2277142)")
+#: largest accepted misfit (Angstrom) of a polished target distance
+FIT_TOLERANCE = 0.25
 
 #: minimum non-bonded distances (Angstrom) between atoms of different ligands or the core,
 #: slightly above the limits that ``validate.nonbonded_contacts`` checks (2.0, 2.3, 2.5)
-CONTACT_FLOORS = {("H", "H"): 2.1, ("C", "H"): 2.4, ("H", "O"): 2.4, ("O", "O"): 2.6}
+CONTACT_FLOORS = {("H", "H"): 2.1, ("C", "H"): 2.4, ("H", "O"): 2.4, ("O", "O"): 2.7}
 _ROUNDS = 6
 
 # layer A metals (z > 0); layer B is the inversion image; then TiCu pair (T9, Cu1)
@@ -85,8 +99,18 @@ _LIGANDS_HALF = [
     ("OMe", {"O": ("A3",)}),
     ("HOMe", {"O": ("T9",)}),
 ]
+#: (ligand, donor, metal) -> target (Angstrom) or None (no bond) where the default targets
+#: cannot all be met around the TiCu pair: Cu(II) is Jahn-Teller distorted (paper: Cu-O
+#: 1.959-2.863 A, mean 2.255), so two of its five O are long; the chelating carboxylate O1
+#: of the third Sal-Cu motif stays off T9 (it cannot reach it with the other donors in place).
+_TARGET_OVERRIDES: dict[tuple[int, str, str], float | None] = {
+    (6, "O", "Cu1"): 2.25,
+    (1, "O2", "Cu1"): 2.25,
+    (3, "O1", "T9"): None,
+}
+_LINK_WEIGHT = 4
 _T9_HOME = 12  # index in _LIGANDS_HALF of the HOMe on the TiCu-pair Ti (removed in chains)
-_LINK_SAL = (1, 2, 3)  # Sal-Cu motifs whose Cu-bound O2 may link to the next unit
+_LINK_SAL = (2,)  # Sal-Cu motif whose Cu-bound O2 may link to the next unit
 
 
 def _sal_template() -> tuple[list[str], np.ndarray, dict[str, int]]:
@@ -303,9 +327,11 @@ def _sp_model(drop_pair_home: bool):
             don_idx = {}
             for d, ms in dmap.items():
                 don_idx[d] = first + names[d]
-                for m in ms:
+                for m, m0 in zip(ms, donors[d], strict=True):
                     t = 1.97 if metal_el[m] == "Cu" else _donor_target(kind, d, ms, centre)
-                    bonds.append((index[m], first + names[d], t))
+                    t = _TARGET_OVERRIDES.get((li, d, m0), t)
+                    if t is not None:
+                        bonds.append((index[m], first + names[d], t))
             ligands.append((first, len(sym), kind, don_idx, li, side))
     coords = np.array(xyz)
     groups = _ligand_groups(len(symbols), ligands)
@@ -351,13 +377,38 @@ def build_ti10cu2(multiplicity: int = 3):
     if multiplicity not in (1, 3):
         raise InputError(f"Ti10Cu2 multiplicity must be 3 (triplet) or 1 (BS singlet), got "
                          f"{multiplicity}")  # fmt: skip
-    symbols, coords, _, ligands, index = _sp_model(False)
+    symbols, coords, bonds, ligands, index = _sp_model(False)
     mol = make_molecule(symbols, coords, 0, multiplicity,
                         _labels_for(symbols, ligands, index, 0))  # fmt: skip
     mol.properties["broken_symmetry"] = multiplicity == 1
     validate_structure(mol, expected_formula="Ti10Cu2C74H92O50",
                        coordination={"Ti": (5, 6, 7), "Cu": (4, 5, 6)})  # fmt: skip
+    mol.properties.update(_check_fit(mol, bonds))
     return mol
+
+
+def _check_fit(mol, bonds) -> dict:
+    """Refuse a model whose polishing did not converge; return its provenance properties.
+
+    Converged: every target distance within :data:`FIT_TOLERANCE` and no unphysical
+    non-bonded contact (``validate.check_contacts``).
+    """
+    xyz = mol.cart_coords
+    dev = np.array([abs(np.linalg.norm(xyz[a] - xyz[b]) - t) for a, b, t in bonds])
+    worst = int(np.argmax(dev))
+    if dev[worst] > FIT_TOLERANCE:
+        a, b, t = bonds[worst]
+        raise InputError(
+            f"Ti10Cu2 model fit did not converge: {int(np.sum(dev > FIT_TOLERANCE))} target "
+            f"distances off by more than {FIT_TOLERANCE} A (worst atoms {a}-{b}: "
+            f"{np.linalg.norm(xyz[a] - xyz[b]):.2f} A for {t:.2f})"
+        )
+    try:
+        check_contacts(mol)
+    except InputError as err:
+        raise InputError(f"Ti10Cu2 model fit did not converge: {err}") from None
+    return {"model": True, "provenance": PROVENANCE,
+            "fit_max_deviation": round(float(dev.max()), 3)}
 
 
 def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
@@ -417,7 +468,8 @@ def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
     _, o2, o2_img, rot, t = best
     t10 = index["T10"]
     units_sym, units_xyz, labels, bonds = [], [], [], []
-    sizes = []
+    sizes, groups = [], []
+    groups_c = _ligand_groups(len(sym_c), lig_c)
     r_k, t_k = np.eye(3), np.zeros(3)
     for k in range(n):
         end_left, end_right = k == 0, k == n - 1
@@ -442,6 +494,9 @@ def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
             xyz = np.vstack([xyz, xyz_f[extra] @ r_k.T + t_k])
         off = sum(sizes)
         sizes.append(len(sym))
+        # one group per ligand; an end HOMe (5 or 6 atoms after the cut unit) is one more
+        groups += list(groups_c + off) + [off + len(sym_c) + (i >= 6) * 6
+                                          for i in range(len(extra))]  # fmt: skip
         units_sym += sym
         units_xyz.append(xyz)
         labels += [f"Ti10Cu2#{k}"] * len(sym)
@@ -449,21 +504,24 @@ def build_ti10cu2_chain(n: int = 2, multiplicity: int | None = None):
         r_k, t_k = rot @ r_k, rot @ t_k + t
     offsets = np.cumsum([0, *sizes])
     for k in range(n - 1):
-        # O2 (Cu1 side) of unit k -> T10 of unit k+1, and by inversion the mirror link
-        bonds.append((offsets[k] + o2, offsets[k + 1] + t10, 2.05))
-        bonds.append((offsets[k + 1] + o2_img, offsets[k] + index["T9"], 2.05))
+        # O2 (Cu1 side) of unit k -> T10 of unit k+1, and by inversion the mirror link; the
+        # links are listed _LINK_WEIGHT times so polishing holds them against the ligand shell
+        bonds += [(offsets[k] + o2, offsets[k + 1] + t10, 2.05),
+                  (offsets[k + 1] + o2_img, offsets[k] + index["T9"], 2.05)] * _LINK_WEIGHT
     coords = np.vstack(units_xyz)
     formula = f"Ti{10 * n}Cu{2 * n}C{72 * n + 2}H{84 * n + 8}O{48 * n + 2}"
     problem = None
-    for rounds in range(1, 9):  # polish until the geometry validates (3 rounds usually do)
+    for rounds in range(1, 9):  # polish until the fit converges (3-4 rounds usually do)
         coords = polish(coords, [(a, b) for a, b, _ in bonds], [d for *_, d in bonds],
-                        symbols=units_sym, regularise=0.02, exclude_13=False)
+                        symbols=units_sym, regularise=0.02, exclude_13=False,
+                        groups=groups, floors=CONTACT_FLOORS)  # fmt: skip
         if rounds < 3:
             continue
         mol = make_molecule(units_sym, coords, 0, mult, labels)
         try:
             validate_structure(mol, expected_formula=formula,
                                coordination={"Ti": (5, 6, 7), "Cu": (4, 5, 6)})  # fmt: skip
+            mol.properties.update(_check_fit(mol, bonds))
         except InputError as err:
             problem = err
             continue

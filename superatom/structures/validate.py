@@ -406,6 +406,9 @@ def _ligand_ids(syms: list[str], pairs) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
+SHARED_EDGE_OO = 2.4  # Angstrom
+
+
 def nonbonded_contacts(
     mol: Molecule,
     hh: float = 2.0,
@@ -421,8 +424,9 @@ def nonbonded_contacts(
     * H...H between different ligands below ``hh``;
     * H...C and H...O between different ligands below ``hx``, except an O-H / N-H hydrogen
       next to an O or N acceptor (a hydrogen bond), which only has to stay above ``hbond``;
-    * O...O below ``oo`` between O atoms that are neither bonded nor bonded to a common
-      non-metal atom (a carboxylate's O-C-O or a phosphate's O-P-O is geometry, not contact).
+    * O...O below ``oo`` between O atoms of different ligands (a carboxylate's O-C-O, a
+      salicylate's O...O bite or a phosphate's O-P-O is the ligand's own geometry); O pairs
+      bridging the same two metals (a shared octahedral edge) only down to 2.4 A.
 
     Returns
     -------
@@ -457,9 +461,12 @@ def nonbonded_contacts(
             continue
         d = float(np.linalg.norm(xyz[i] - xyz[j]))
         limit, pair = None, f"{si}...{sj}"
-        if si == sj == "O":
-            shared = {k for k in nb[i] & nb[j] if not metal[k]}
-            limit = None if shared else oo
+        if si == sj == "O" and lig[i] != lig[j]:
+            common = nb[i] & nb[j]
+            shared_metals = sum(metal[k] for k in common)
+            # an edge shared by two metal octahedra is shorter (2.47 A in anatase TiO2)
+            limit = None if len(common) > shared_metals else (
+                min(oo, SHARED_EDGE_OO) if shared_metals >= 2 else oo)
         elif lig[i] != lig[j] and "H" in (si, sj):
             h, x = (i, j) if syms[i] == "H" else (j, i)
             if syms[x] == "H":
