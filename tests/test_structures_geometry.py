@@ -198,3 +198,15 @@ def test_clusterphene_patch_has_three_linked_inner_units():
     angles = [a for a in _bridge_angles(mol, "La") if a > 0]
     assert len(angles) == 4 * 10 + 11 and all(145 <= a <= 170 for a in angles)
     assert mo_warnings(mol) == [] and not nonbonded_contacts(mol)
+
+
+def test_honeycomb_pore_option_of_clusterphene():
+    from superatom.structures.assemblies import build_clusterphene
+
+    pore = build_clusterphene("Y", shape="honeycomb")
+    links = _unit_links(pore, "Y")
+    assert len(links) == 6 and all(len(v) == 2 for v in links.values())
+    syms = np.array([s.specie.symbol for s in pore])
+    d = pore.distance_matrix
+    assert all(np.sum((syms == "O") & (d[i] < 2.8)) == 8 for i in np.flatnonzero(syms == "Y"))
+    assert mo_warnings(pore) == [] and not nonbonded_contacts(pore)

@@ -266,7 +266,9 @@ def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
         Number of units for ``shape="chain"`` (zig-zag; n = 1 gives the monomer
         [Ln(H2O)4 PW11O39]4-, so chain series start at one unit); a ring always has 6.
     shape
-        ``"chain"`` (planar zig-zag from a 2_1 screw) or ``"ring"`` (hexagon, closed).
+        ``"chain"`` (planar zig-zag from a 2_1 screw), ``"ring"`` (hexagon, closed, two links
+        per unit) or ``"honeycomb"`` (the hexagonal pore of the sheet built from 3-link units,
+        :func:`superatom.structures.honeycomb.build_clusterphene_patch`; larger patches there).
     n_water
         Aqua ligands per Ln besides the bridge (default 3).
 
@@ -281,6 +283,10 @@ def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
     >>> m.charge, len(set(m.site_properties["fragment"]))
     (-12, 3)
     """
+    if shape == "honeycomb":
+        from superatom.structures.honeycomb import build_clusterphene_patch
+
+        return build_clusterphene_patch(ln, 1, 1)
     if shape == "ring":
         units, links = _chain_units(ln, 6, "ring", n_water)
     elif shape == "chain":
@@ -288,7 +294,7 @@ def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
             raise InputError(f"a clusterphene chain needs n >= 1 units, got {n}")
         units, links = _chain_units(ln, n, "zigzag", n_water)
     else:
-        raise InputError(f"unknown clusterphene shape '{shape}': use chain or ring")
+        raise InputError(f"unknown clusterphene shape '{shape}': use chain, ring or honeycomb")
     return _finish(*_assemble(units, links), units)
 
 

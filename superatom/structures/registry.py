@@ -81,10 +81,10 @@ KINDS: dict[str, KindSpec] = {
         "n_water": _NW,
     }),
     "clusterphene": KindSpec("assemblies:build_clusterphene",
-                             "LnPW11O39 zig-zag chain (n units) or hexagonal ring (6)", {
+                             "LnPW11O39 zig-zag chain (n units), ring or honeycomb pore (6)", {
         "ln": Option(str, "Gd", "lanthanide"),
         "n": Option(int, 3, "units in a chain"),
-        "shape": Option(str, "chain", "fragment shape", ("chain", "ring")),
+        "shape": Option(str, "chain", "fragment shape", ("chain", "ring", "honeycomb")),
         "n_water": _NW,
     }),
     "clusterphene-patch": KindSpec("honeycomb:build_clusterphene_patch",
