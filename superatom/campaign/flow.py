@@ -18,6 +18,7 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import load_preset
 from superatom.campaign.spec import Campaign, SystemSpec, build_system, choose_tier
+from superatom.engine.xtb_scope import xtb_applicable
 from superatom.workflows.chain import ChainScalingFlowMaker, chain_scaling_analysis
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
@@ -72,8 +73,9 @@ def prescreen_systems(campaign: Campaign, molecules: dict[str, Molecule], store,
     jobs = {}
     for spec in campaign.systems:
         settings = _settings(campaign, spec.settings)
-        if choose_tier(molecules[spec.name], spec.tier, campaign, settings) != "dft":
-            continue
+        if (choose_tier(molecules[spec.name], spec.tier, campaign, settings) != "dft"
+                or not xtb_applicable(molecules[spec.name])[0]):
+            continue  # refused by the xTB tier: straight to DFT, never filtered on xTB
         meta = _meta(campaign, f"{spec.name} (xTB pre-screen)", spec.system_class,
                      spec.n_units, role="prescreen")
         jobs[spec.name] = XtbFrontierMaker(name=f"xtb screen {spec.name}", reuse=reuse,
@@ -92,6 +94,7 @@ def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse:
     settings = _settings(campaign, spec.settings)
     tier = choose_tier(molecule, spec.tier, campaign, settings)
     screened_out = (campaign.prescreen is not None and tier == "dft"
+                    and xtb_applicable(molecule)[0]
                     and not campaign.prescreen.passes(screened_gap))
     if screened_out:
         row = {"kind": "system", "name": spec.name, "tier": "xtb (screened out)",

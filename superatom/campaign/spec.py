@@ -193,10 +193,18 @@ def local_memory_gb() -> float:
 
 
 def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
+    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand, and
+    always for systems the xTB tier refuses (an explicit ``xtb`` for those is an InputError)."""
+    from superatom import engine
+    from superatom.engine.xtb_scope import xtb_applicable
+
+    applicable, reason = xtb_applicable(molecule)
+    if requested == "xtb" and not applicable:
+        raise InputError(reason)
     if requested != "auto":
         return requested
-    from superatom import engine
+    if not applicable:
+        return "dft"
 
     nao = len(engine.ao_layout(molecule, settings))
     on_gpu = engine.resolve_device(settings.device) == "gpu"

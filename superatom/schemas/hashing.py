@@ -39,8 +39,10 @@ def input_hash(molecule: Molecule, settings: CalcSettings) -> str:
 
 
 
-def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
-    """Input hash of an xTB job (geometry, charge, spin, method, relax flag, version)."""
-    tag = CalcSettings(xc=f"{XTB_METHOD}{'+relax' if relax else ''}", basis="none", ecp=None,
+def xtb_input_hash(molecule: Molecule, relax: bool, solvation: str = "none") -> str:
+    """Input hash of an xTB job (geometry, charge, spin, method, solvation, relax flag,
+    version); ``solvation`` as resolved (``"none"`` or ``"gbsa:water"``)."""
+    method = XTB_METHOD if solvation == "none" else f"{XTB_METHOD}+{solvation}"
+    tag = CalcSettings(xc=f"{method}{'+relax' if relax else ''}", basis="none", ecp=None,
                        density_fit=False, aux_basis=None)
     return input_hash(molecule, tag)
