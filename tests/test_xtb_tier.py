@@ -16,15 +16,10 @@ from superatom.engine.xtb_scope import default_solvation, parse_solvation, xtb_a
 from superatom.errors import InputError
 from superatom.schemas.hashing import xtb_input_hash
 from superatom.structures.registry import build_structure
+from superatom.structures.standard import standard_builders
 from superatom.workflows.xtb import XtbFrontierMaker
 
-STANDARD = {
-    "W6O19": ("lindqvist", {"metal": "W"}),
-    "Mo6O19": ("lindqvist", {"metal": "Mo"}),
-    "PW12O40": ("keggin", {"heteroatom": "P", "metal": "W"}),
-    "SiW12O40": ("keggin", {"heteroatom": "Si", "metal": "W"}),
-    "PMo12O40": ("keggin", {"heteroatom": "P", "metal": "Mo"}),
-}
+STANDARD = standard_builders()  # the five standard POMs, built by the builders
 MOLYBDATE = Molecule(["Mo", "O", "O", "O", "O"],
                      [[0, 0, 0], [1.03, 1.03, 1.03], [-1.03, -1.03, 1.03],
                       [-1.03, 1.03, -1.03], [1.03, -1.03, -1.03]], charge=-2)

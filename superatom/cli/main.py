@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from superatom.cli import analyze, build, hpc, query, run, screen
+from superatom.cli import analyze, build, hpc, query, run, screen, validate
 from superatom.cli.common import handle_errors
 
 app = typer.Typer(
@@ -15,7 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, build, query, screen, analyze, hpc):
+for module in (run, build, query, screen, analyze, hpc, validate):
     module.register(app)
 
 
