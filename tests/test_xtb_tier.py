@@ -109,3 +109,6 @@ def test_tier_choice_sends_refused_systems_to_dft_and_never_screens_them_out():
     spec = SystemSpec(name="La unit", build={"kind": "substituted", "metal": "La"})
     jobs, row = system_jobs(campaign, spec, la_unit, reuse=False, screened_gap=None)
     assert row["tier"] == "dft" and len(jobs) == 1
+    relaxing = campaign.model_copy(update={"prerelax": True})
+    jobs, row = system_jobs(relaxing, spec, la_unit, reuse=False)
+    assert not row["prerelax"] and len(jobs) == 1  # no xTB relaxation either

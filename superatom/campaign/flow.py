@@ -103,6 +103,7 @@ def system_jobs(campaign: Campaign, spec: SystemSpec, molecule: Molecule, reuse:
                "prerelax": False, "jobs": 0, "xtb_gap_ev": screened_gap}
         return [], row
     prerelax = campaign.prerelax if spec.prerelax is None else spec.prerelax
+    prerelax = prerelax and xtb_applicable(molecule)[0]  # no xTB geometry where xTB is refused
     meta = _meta(campaign, spec.name, spec.system_class, spec.n_units)
     jobs = []
     if tier == "xtb":
