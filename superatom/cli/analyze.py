@@ -10,7 +10,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from superatom.cli.common import console, handle_errors, print_json
+from superatom.cli.common import (
+    console,
+    db_option,
+    handle_errors,
+    json_option,
+    png_path,
+    print_json,
+)
 from superatom.errors import InputError
 
 WHAT = ("composition", "superatom", "dos", "export", "optical")
@@ -37,9 +44,10 @@ def _orbital_list(text: str | None) -> list[str] | None:
 
 
 def _load(uuid: str, db: str | None):
-    from superatom.db import load_result, open_store
+    from superatom.cli.common import open_read_store
+    from superatom.db import load_result
 
-    return load_result(uuid, store=open_store(db))
+    return load_result(uuid, store=open_read_store(db))
 
 
 def _out_dir(out: Path | None, uuid: str) -> Path:
@@ -205,11 +213,11 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def analyze(
         uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
-        what: str = typer.Option("composition", "--what", "-w",
+        what: str = typer.Option("composition", "--what",
                                  help="composition | superatom | dos | export | optical"),
-        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
+        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
         orbitals: str | None = typer.Option(
-            None, "--orbitals", "-o", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
+            None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
         fragment: str | None = typer.Option(
             None, "--fragment", help="superatom: centre on this fragment (default: all atoms)."),
         lmax: int = typer.Option(8, "--lmax", help="superatom: highest l."),
@@ -217,9 +225,10 @@ def register(app: typer.Typer) -> None:
         nstates: int = typer.Option(5, "--nstates", help="optical: TDA states to compute."),
         measured: float | None = typer.Option(
             None, "--measured", help="optical: measured optical gap (eV) to compare with."),
-        out: Path | None = typer.Option(None, "--out", help="Folder for files (PNG, CSV, cube)."),
-        as_json: bool = typer.Option(False, "--json"),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        out: Path | None = typer.Option(None, "--output", "-o", "--out",
+                                        help="Folder for files (PNG, SVG, CSV, cube)."),
+        as_json: bool = json_option(),
+        db: str | None = db_option(),
     ) -> None:
         """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
         if what not in WHAT:
@@ -244,10 +253,12 @@ def register(app: typer.Typer) -> None:
     def compare(
         uuids: list[str] = typer.Argument(
             ..., help="Monomer uuids, then the assembly uuid last (a monomer may repeat)."),
-        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
-        png: Path | None = typer.Option(None, "--png", help="Write the correlation diagram."),
-        as_json: bool = typer.Option(False, "--json"),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
+        png: Path | None = typer.Option(None, "--png",
+                                        help="Write the correlation diagram (300 dpi PNG)."),
+        svg: Path | None = typer.Option(None, "--svg", help="... and/or as vector SVG."),
+        as_json: bool = json_option(),
+        db: str | None = db_option(),
     ) -> None:
         """Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings."""
         from superatom.analysis.interaction import analyze_interaction
@@ -258,11 +269,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
         docs = {u: _load(u, db) for u in dict.fromkeys(uuids)}
         res = analyze_interaction([docs[u] for u in uuids[:-1]], docs[uuids[-1]], method=method)
-        if png is not None:
+        figures = [p for p in (png_path(png), png_path(svg, "--svg")) if p is not None]
+        for path in figures:
             from superatom.analysis.plots import plot_correlation_diagram, save_figure
 
             for k, spin in enumerate(res.spins):
-                target = png if len(res.spins) == 1 else png.with_stem(f"{png.stem}_{spin}")
+                target = path if len(res.spins) == 1 else path.with_stem(f"{path.stem}_{spin}")
                 save_figure(plot_correlation_diagram(res, spin=k), target)
         if as_json:
             print_json(res.model_dump())
@@ -277,5 +289,5 @@ def register(app: typer.Typer) -> None:
                               f"{c.coupling_ev:.4f}", f"{c.effective_coupling_ev:.4f}",
                               f"{c.predicted_splitting_ev:.4f}")
             console.print(table)
-        if png is not None:
-            console.print(f"correlation diagram: {png}", highlight=False)
+        for path in figures:
+            console.print(f"correlation diagram: {path}", highlight=False)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from superatom.cli.common import console, fail, handle_errors, print_json
+from superatom.cli.common import console, db_option, fail, handle_errors, json_option, print_json
 
 
 def _plan_table(plan: list[dict]) -> Table:
@@ -23,6 +27,65 @@ def _plan_table(plan: list[dict]) -> Table:
     return table
 
 
+class JobProgress:
+    """What the campaign runner reports, shown as it happens.
+
+    On a terminal a bar names the job running now; otherwise (output redirected) one plain
+    line per job start and finish, so a log file shows progress while it grows. Every job's
+    SCF cycles go to its own log file in ``logs``.
+    """
+
+    def __init__(self, progress: Progress | None, task, logs: Path, quiet: bool) -> None:
+        self.progress, self.task, self.logs, self.quiet = progress, task, logs, quiet
+        self.started: dict[str, float] = {}
+        self.stack = ExitStack()
+
+    def start(self, name: str, uuid: str) -> None:
+        from superatom.cli.run import job_log
+
+        self.stack.close()
+        self.stack.enter_context(job_log(self.logs / f"{uuid}.log"))
+        self.started[name] = time.perf_counter()
+        if self.progress is not None:
+            self.progress.update(self.task, description=f"running {name}")
+        elif not self.quiet:
+            _line(f"start  {name}")
+
+    def done(self, name: str, status: str) -> None:
+        self.stack.close()
+        wall = time.perf_counter() - self.started.get(name, time.perf_counter())
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=f"{name}: {status}")
+        elif not self.quiet:
+            _line(f"{status:9s} {name} ({wall:.1f} s)")
+
+
+def _line(text: str) -> None:
+    stamp = datetime.now().strftime("%H:%M:%S")
+    sys.stdout.write(f"{stamp} {text}\n")
+    sys.stdout.flush()
+
+
+def _run_with_progress(flow, store, name: str, db: str | None, as_json: bool):
+    from superatom.campaign.runner import flow_jobs, run_flow
+    from superatom.cli.common import stdout_is_terminal
+    from superatom.cli.run import log_folder
+
+    total = len(flow_jobs(flow))
+    if as_json or not stdout_is_terminal():
+        watcher = JobProgress(None, None, log_folder(db), quiet=as_json)
+        with watcher.stack:
+            return run_flow(flow, store, on_job_done=watcher.done,
+                            on_job_start=watcher.start)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"campaign {name}", total=total)
+        watcher = JobProgress(progress, task, log_folder(db), quiet=False)
+        with watcher.stack:
+            return run_flow(flow, store, on_job_done=watcher.done, on_job_start=watcher.start)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``screen`` and ``report`` to ``app``."""
 
@@ -30,17 +93,16 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def screen(
         campaign_file: Path = typer.Argument(..., help="Campaign YAML file."),
-        out: Path | None = typer.Option(None, "--out", "-o",
+        out: Path | None = typer.Option(None, "--output", "-o", "--out",
                                         help="Report folder (default: ./<name>_report)."),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        db: str | None = db_option(),
         force: bool = typer.Option(False, "--force", help="Recompute stored results."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, run nothing."),
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        as_json: bool = json_option(),
     ) -> None:
         """Build a campaign's jobflow graph, run it here into the store, write the report."""
         from superatom.campaign.flow import build_campaign_flow
         from superatom.campaign.report import write_report
-        from superatom.campaign.runner import flow_jobs, run_flow
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
 
@@ -59,15 +121,7 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 print_json({"campaign": campaign.name, "plan": plan})
             return
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
-        with Progress(*columns, console=console, disable=as_json) as progress:
-            task = progress.add_task(f"campaign {campaign.name}", total=len(flow_jobs(flow)))
-
-            def done(name: str, status: str) -> None:
-                progress.update(task, advance=1, description=f"{name}: {status}")
-
-            summary = run_flow(flow, store, on_job_done=done)
+        summary = _run_with_progress(flow, store, campaign.name, db, as_json)
         report = write_report(store, campaign.name, out or Path(f"{campaign.name}_report"))
         result = {"campaign": campaign.name, "completed": summary.completed,
                   "reused": summary.reused, "failed": summary.failed,
@@ -87,19 +141,19 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def report(
         campaign: str = typer.Argument(..., help="Campaign name or its YAML file."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Report folder."),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        out: Path | None = typer.Option(None, "--output", "-o", "--out", help="Report folder."),
+        db: str | None = db_option(),
     ) -> None:
         """Regenerate a campaign's report from the store alone."""
         from superatom.campaign.report import write_report
-        from superatom.db import open_store
+        from superatom.cli.common import open_read_store
 
         name = campaign
         if campaign.endswith((".yaml", ".yml")):
             from superatom.campaign.spec import load_campaign
 
             name = load_campaign(campaign).name
-        result = write_report(open_store(db), name, out or Path(f"{name}_report"))
+        result = write_report(open_read_store(db), name, out or Path(f"{name}_report"))
         if not result["data"]["systems"]:
             raise fail(f"no stored results for campaign '{name}': run 'superatom screen' first")
         for path in result["files"]:

@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,8 @@ from superatom.calc_settings import CalcSettings
 from superatom.engine.device import code_versions, device_name, resolve_device
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import InputError, SCFNotConvergedError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -130,6 +134,7 @@ def run_scf(
     settings: CalcSettings,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    progress: Callable[[int, float, float], None] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -148,6 +153,9 @@ def run_scf(
     chkfile : str, optional
         PySCF checkpoint file; an existing one is used as the starting guess (restart after
         a walltime kill) and it is updated as the SCF proceeds.
+    progress : callable, optional
+        Called after every SCF cycle (over all solvers) as ``progress(cycle, e_tot, delta)``
+        with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
 
     Examples
     --------
@@ -189,8 +197,9 @@ def run_scf(
             continue
         cycles = {"n": 0}
 
-        def count(envs, cycles=cycles):
+        def count(envs, cycles=cycles, before=total_cycles):
             cycles["n"] += 1
+            _report_cycle(before + cycles["n"], envs, progress)
 
         solver.callback = count
         rung_start = time.perf_counter()
@@ -224,6 +233,15 @@ def run_scf(
     result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
     result.extra["guess"] = guess
     return result
+
+
+def _report_cycle(cycle: int, envs: dict, progress) -> None:
+    energy = float(envs.get("e_tot", float("nan")))
+    delta = energy - float(envs.get("last_hf_e", float("nan")))
+    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha", cycle, energy, delta,
+             extra={"scf_cycle": (cycle, energy, delta)})
+    if progress is not None:
+        progress(cycle, energy, delta)
 
 
 def _chk_orbitals(pyscf_scf, chkfile: str):
