@@ -13,8 +13,8 @@ COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_
 def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:
     """Rows for printing: short uuid, formula in Hill/POM notation and a short method label
     on a terminal (``full``: the stored values, for JSON/CSV/TSV)."""
-    from superatom.structures.notation import display_formula
     from superatom.cli.common import split_method
+    from superatom.structures.notation import display_formula
 
     columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
     if full:
