@@ -119,9 +119,7 @@ def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
 
 
 def _dos(doc, method, sigma, out, as_json, uuid) -> None:
-    import numpy as np
-
-    from superatom.analysis.dos import d_band_centre, density_of_states
+    from superatom.analysis.dos import d_band_centre, density_of_states, write_dos_csv
     from superatom.analysis.plots import plot_dos, save_figure
 
     res = density_of_states(doc, sigma_ev=sigma, method=method)
@@ -132,12 +130,7 @@ def _dos(doc, method, sigma, out, as_json, uuid) -> None:
     folder = _out_dir(out, uuid)
     partition = "fragment" if "fragment" in res.pdos else "element"
     png = save_figure(plot_dos(res, partition), folder / "dos.png")
-    columns = {"energy_ev": res.energies_ev, "total": res.total}
-    for key, curves in res.pdos.items():
-        columns.update({f"{key}:{name}": curve for name, curve in curves.items()})
-    csv = folder / "dos.csv"
-    np.savetxt(csv, np.column_stack(list(columns.values())), delimiter=",",
-               header=",".join(columns), comments="", fmt="%.6g")
+    csv = write_dos_csv(res, folder / "dos.csv")
     summary = {"homo_ev": res.homo_ev, "lumo_ev": res.lumo_ev, "sigma_ev": sigma,
                "d_band_centre_ev": d_centre, "png": str(png), "csv": str(csv)}
     if as_json:
