@@ -25,7 +25,7 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
-from superatom.calc_settings import CalcSettings, load_preset
+from superatom.calc_settings import CalcSettings, as_settings, load_preset
 from superatom.db.reuse import find_reusable
 from superatom.schemas.documents import (
     FrontierOrbitalDoc,
@@ -34,6 +34,7 @@ from superatom.schemas.documents import (
 )
 from superatom.schemas.hashing import input_hash
 from superatom.schemas.levels import frontier_levels
+from superatom.structures.io import as_molecule
 from superatom.workflows.fragments import superposition_density
 
 
@@ -167,15 +168,23 @@ def build_frontier_doc(
 
 
 def compute_frontier(
-    molecule: Molecule,
-    settings: CalcSettings,
+    molecule: Molecule | Any,
+    settings: CalcSettings | str = "screening",
     metadata: dict[str, Any] | None = None,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    progress: Any = None,
 ) -> FrontierOrbitalDoc:
-    """Run the SCF and build the document, outside any workflow manager."""
+    """Run the SCF and build the document, outside any workflow manager.
+
+    ``molecule`` is a pymatgen Molecule or an ASE Atoms; ``settings`` a CalcSettings or a
+    preset name; ``progress(cycle, e_tot_ha, delta_ha)`` is called every SCF cycle.
+    """
     start = time.perf_counter()
-    result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile)
+    molecule = as_molecule(molecule)
+    settings = as_settings(settings)
+    result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
+                            progress=progress)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
