@@ -240,7 +240,7 @@ def _plots(data: dict[str, list[dict]], out: Path,
     figures: dict[str, list[Path]] = {"ladder": [], "correlation": [], "shifts": [],
                                       "chain": [], "dos": []}
     if data["systems"]:
-        ax = plot_level_ladder(_display_rows(data["systems"]), label_key="name")
+        ax = plot_level_ladder(_display_rows(_distinct(data["systems"])), label_key="name")
         ax.set_title("frontier levels by system class", pad=16)
         figures["ladder"] = save_png_svg(ax, out / "levels")
     for doc in data["interactions"]:
@@ -257,9 +257,15 @@ def _plots(data: dict[str, list[dict]], out: Path,
         ax.set_title(f"{doc['name']}  [{doc['method']}]")
         figures["chain"] += save_png_svg(ax, out / f"chain_{_slug(doc['name'])}")
     if store is not None:
-        for row in data["systems"]:
+        for row in _distinct(data["systems"]):
             figures["dos"] += _dos_figure(store, row, out)
     return figures
+
+
+def _distinct(rows: list[dict]) -> list[dict]:
+    """One row per calculation: the same input (e.g. a chain member that is also a system)
+    appears once."""
+    return _newest_by(rows, ("input_hash",)) if all("input_hash" in r for r in rows) else rows
 
 
 def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -176,14 +177,48 @@ def is_numeric(rows: Iterable[dict], column: str) -> bool:
                                 for v in values)
 
 
-def rows_table(rows: list[dict], columns: list[str], title: str | None = None) -> Table:
-    """Rich table in which numbers never wrap (right-aligned) and text columns fold."""
-    table = Table(title=title)
+def fit_columns(rows: list[dict], columns: list[str], width: int,
+                headers: dict[str, str] | None = None, keep: tuple[str, ...] = (),
+                drop_first: tuple[str, ...] = ()) -> list[str]:
+    """Columns that fit in ``width`` characters: ``drop_first`` ones are left out, in that
+    order, while numbers and ``keep`` columns (never wrapped) would not fit.
+
+    Examples
+    --------
+    >>> rows = [{"name": "water", "gap": 10.089, "campaign": "tiny"}]
+    >>> fit_columns(rows, ["name", "gap", "campaign"], 20, drop_first=("campaign",))
+    ['name', 'gap']
+    """
+    headers = headers or {}
+
+    def needed(column: str) -> int:
+        longest = max((len(cell(row.get(column))) for row in rows), default=1)
+        whole = is_numeric(rows, column) or column in keep
+        return max(len(headers.get(column, column)), longest if whole else min(longest, 10))
+
+    shown = list(columns)
+    for column in drop_first:
+        if sum(needed(c) + 2 for c in shown) <= width:
+            break
+        if column in shown:
+            shown.remove(column)
+    return shown
+
+
+def rows_table(rows: list[dict], columns: list[str], title: str | None = None,
+               headers: dict[str, str] | None = None,
+               keep: tuple[str, ...] = ()) -> Table:
+    """Rich table in which numbers (and the ``keep`` columns) never wrap and other text
+    columns fold; ``headers`` renames columns for display."""
+    headers = headers or {}
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
         numeric = is_numeric(rows, column)
-        table.add_column(column, justify="right" if numeric else "left",
-                         no_wrap=numeric, overflow="ellipsis" if numeric else "fold",
-                         min_width=len(column) if numeric else None)
+        whole = numeric or column in keep
+        longest = max((len(cell(row.get(column))) for row in rows), default=1)
+        table.add_column(headers.get(column, column), justify="right" if numeric else "left",
+                         no_wrap=whole, overflow="ellipsis" if whole else "fold",
+                         min_width=None if whole else min(longest, 10))
     for row in rows:
         table.add_row(*[cell(row.get(c)) for c in columns])
     return table
@@ -201,7 +236,8 @@ def delimited(rows: list[dict], columns: list[str], delimiter: str) -> str:
 
 def emit_rows(rows: list[dict], columns: list[str], *, as_json: bool = False,
               as_csv: bool = False, title: str | None = None,
-              empty: str = "nothing to list") -> None:
+              empty: str = "nothing to list", headers: dict[str, str] | None = None,
+              keep: tuple[str, ...] = (), drop_first: tuple[str, ...] = ()) -> None:
     """Print a listing: JSON, CSV, a rich table on a terminal or TSV into a pipe.
 
     No rows prints ``empty`` on stderr (``[]`` with ``--json``, a header with ``--csv``).
@@ -213,6 +249,7 @@ def emit_rows(rows: list[dict], columns: list[str], *, as_json: bool = False,
     elif not rows:
         err_console.print(empty, markup=False, highlight=False)
     elif stdout_is_terminal():
-        console.print(rows_table(rows, columns, title))
+        shown = fit_columns(rows, columns, console.width, headers, keep, drop_first)
+        console.print(rows_table(rows, shown, title, headers, keep))
     else:
         sys.stdout.write(delimited(rows, columns, "\t"))

@@ -6,8 +6,13 @@ import typer
 
 from superatom.cli.common import csv_option, db_option, emit_rows, handle_errors, json_option
 
-COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_ev", "lumo_ev",
-           "gap_ev", "system_class", "campaign", "n_units")
+HEADERS = {"charge": "q", "multiplicity": "2S+1", "homo_ev": "HOMO", "lumo_ev": "LUMO",
+           "gap_ev": "gap", "system_class": "class", "n_units": "n"}
+KEEP = ("uuid", "formula", "method")  # never folded on a terminal
+COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "homo_ev", "lumo_ev", "gap_ev",
+           "method", "system_class", "campaign", "n_units")
+# left out in this order when a terminal is too narrow for all columns
+DROP_FIRST = ("campaign", "n_units", "system_class", "multiplicity", "charge", "uuid", "method")
 
 
 def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:
@@ -73,5 +78,6 @@ def register(app: typer.Typer) -> None:
         full = as_json or as_csv or not stdout_is_terminal()
         shown, columns = display_rows(rows, full)
         emit_rows(shown, columns, as_json=as_json, as_csv=as_csv,
-                  title=f"{len(rows)} stored result(s)",
+                  title=f"{len(rows)} stored result(s), energies in eV",
+                  headers=HEADERS, keep=KEEP, drop_first=DROP_FIRST,
                   empty="no stored results match these filters")

@@ -16,6 +16,11 @@ from superatom.cli.common import console, db_option, fail, handle_errors, json_o
 
 
 def _plan_table(plan: list[dict]) -> Table:
+    from superatom.structures.notation import display_formula
+
+    plan = [{**row, "formula": " / ".join(display_formula(f, row.get("charge"))
+                                          for f in str(row["formula"]).split(" / "))}
+            if row.get("formula") else row for row in plan]
     table = Table(title="campaign plan")
     for column in ("kind", "name", "tier", "formula", "n_atoms", "charge", "multiplicity",
                    "jobs"):
