@@ -88,6 +88,7 @@ def test_two_point_chain_fit_is_flagged(report):
     out, _ = report
     markdown = (out / "summary.md").read_text()
     assert "Warning: chain 'h2-pair': fit through only two chain lengths" in markdown
+    assert [w.split(":")[0] for w in report[1]["warnings"]] == ["chain 'h2-pair'"]
     result = plot_chain(chain_scaling([1, 2], [-12.0, -10.0], [2.5, 1.9]))
     assert any("only two chain lengths" in t.get_text() for t in result.texts)
     assert not [c for c in result.collections if isinstance(c, PolyCollection)]

@@ -12,7 +12,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from superatom.cli.common import console, db_option, fail, handle_errors, json_option, print_json
+from superatom.cli.common import (
+    console,
+    db_option,
+    err_console,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+)
 
 
 def _plan_table(plan: list[dict]) -> Table:
@@ -130,7 +138,8 @@ def register(app: typer.Typer) -> None:
         report = write_report(store, campaign.name, out or Path(f"{campaign.name}_report"))
         result = {"campaign": campaign.name, "completed": summary.completed,
                   "reused": summary.reused, "failed": summary.failed,
-                  "skipped": summary.skipped, "report_files": report["files"], "plan": plan}
+                  "skipped": summary.skipped, "report_files": report["files"],
+                  "warnings": report["warnings"], "plan": plan}
         if as_json:
             print_json(result)
         else:
@@ -139,6 +148,8 @@ def register(app: typer.Typer) -> None:
             for name, reason in summary.failed:
                 console.print(f"[red]failed[/red] {name}: {reason}", highlight=False)
             console.print(f"report: {Path(report['files'][-1]).parent}")
+            for warning in report["warnings"]:
+                err_console.print(f"warning: {warning}", highlight=False, markup=False)
         if summary.failed:
             raise typer.Exit(2)
 
@@ -161,5 +172,10 @@ def register(app: typer.Typer) -> None:
         result = write_report(open_read_store(db), name, out or Path(f"{name}_report"))
         if not result["data"]["systems"]:
             raise fail(f"no stored results for campaign '{name}': run 'superatom screen' first")
-        for path in result["files"]:
-            console.print(path)
+        files = [Path(f) for f in result["files"]]
+        figures = sum(1 for f in files if f.suffix == ".png")
+        folder = files[0].parent
+        console.print(f"{folder / 'report.html'}  {folder / 'summary.md'}  ({figures} figures "
+                      "as PNG + SVG, CSV tables)", highlight=False, markup=False)
+        for warning in result.get("warnings", []):
+            err_console.print(f"warning: {warning}", highlight=False, markup=False)
