@@ -5,6 +5,7 @@ job-start/finish reporting on a terminal and into a pipe."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
@@ -108,6 +109,9 @@ def test_terminal_bar_names_the_running_job(tmp_path):
         watcher = JobProgress(progress, task, tmp_path / "logs", quiet=False)
         watcher.start("frontier W1", "u1")
         assert progress.tasks[0].description == "running frontier W1"
+        logging.getLogger("superatom.engine.scf").info(
+            "cycle", extra={"scf_cycle": (3, -76.25, -1.0e-3)})  # as run_scf logs a cycle
+        assert progress.tasks[0].description.startswith("running frontier W1: SCF cycle   3")
         watcher.done("frontier W1", "completed")
         assert progress.tasks[0].completed == 1
         watcher.stack.close()

@@ -54,15 +54,20 @@ class JobProgress:
         self.stack = ExitStack()
 
     def start(self, name: str, uuid: str) -> None:
-        from superatom.cli.run import job_log
+        from superatom.cli.run import SCFLine, job_log
 
         self.stack.close()
-        self.stack.enter_context(job_log(self.logs / f"{uuid}.log"))
+        handlers = [SCFLine(f"running {name}", self)] if self.progress is not None else []
+        self.stack.enter_context(job_log(self.logs / f"{uuid}.log", *handlers))
         self.started[name] = time.perf_counter()
         if self.progress is not None:
             self.progress.update(self.task, description=f"running {name}")
         elif not self.quiet:
             _line(f"start  {name}")
+
+    def update(self, text: str) -> None:
+        """Live SCF line of the running job, on the bar."""
+        self.progress.update(self.task, description=text)
 
     def done(self, name: str, status: str) -> None:
         self.stack.close()
