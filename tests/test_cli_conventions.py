@@ -16,7 +16,7 @@ import superatom
 from superatom.cli.main import app
 
 runner = CliRunner()
-LISTINGS = (("query",), ("presets",), ("build",), ("status",))
+LISTINGS = (("query",), ("presets",), ("build",), ("status",), ("analyze",))
 
 
 def commands(group: click.Command, path: tuple[str, ...] = ()):

@@ -166,3 +166,17 @@ def test_terminal_table_never_breaks_numbers(store, width, monkeypatch):
     assert result.exit_code == 0
     printed = common.console.file.getvalue()
     assert "2 stored result(s)" in printed and "gap" in printed
+
+
+def test_analyze_composition_as_csv_and_piped_tsv(store):
+    db, uuids = store
+    doc = query_results(open_store(db), formula="H2O")[0]
+    result = runner.invoke(app, ["analyze", uuids["water"], "-d", db, "--csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("orbital,spin,energy_ev,occupation,fragments")
+    homo = next(line.split(",") for line in lines[1:] if line.startswith("HOMO,"))
+    assert float(homo[2]) == pytest.approx(doc["homo_ev"], abs=1e-9)
+    piped = runner.invoke(app, ["analyze", uuids["water"], "-d", db]).stdout.splitlines()
+    assert piped[0].split("\t")[:3] == ["orbital", "spin", "energy_ev"]
+    assert len(piped) == len(lines)

@@ -13,10 +13,13 @@ from rich.table import Table
 from superatom.cli.common import (
     console,
     db_option,
+    emit_rows,
+    err_console,
     handle_errors,
     json_option,
     png_path,
     print_json,
+    stdout_is_terminal,
 )
 from superatom.errors import InputError
 
@@ -56,7 +59,7 @@ def _out_dir(out: Path | None, uuid: str) -> Path:
     return folder
 
 
-def _composition(doc, method: str, orbitals, as_json: bool) -> None:
+def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False) -> None:
     from superatom.analysis.composition import orbital_composition
     from superatom.analysis.docdata import doc_data
     from superatom.analysis.export import orbital_index
@@ -70,14 +73,13 @@ def _composition(doc, method: str, orbitals, as_json: bool) -> None:
     if as_json:
         print_json(res.model_dump())
         return
-    table = Table(title=f"{res.name}: {method} composition")
-    for column in ("orbital", "spin", "E (eV)", "occ", "fragments", "elements", "l", "PR"):
-        table.add_column(column)
-    for o in res.orbitals:
-        table.add_row(o.label, o.spin, f"{o.energy_ev:.3f}", f"{o.occupation:.1f}",
-                      _top(o.fragment), _top(o.element), _top(o.angular),
-                      _fmt(o.participation_ratio, 2))
-    console.print(table)
+    rows = [{"orbital": o.label, "spin": o.spin, "energy_ev": o.energy_ev,
+             "occupation": o.occupation, "fragments": _top(o.fragment),
+             "elements": _top(o.element), "l": _top(o.angular),
+             "participation_ratio": o.participation_ratio} for o in res.orbitals]
+    emit_rows(rows, list(rows[0]) if rows else ["orbital"], as_csv=as_csv,
+              title=f"{res.name}: {method} composition (eV)",
+              headers={"energy_ev": "E", "occupation": "occ", "participation_ratio": "PR"})
 
 
 def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
@@ -151,23 +153,26 @@ def _export(doc, orbitals, out, as_json, uuid) -> None:
         console.print(str(path), highlight=False)
 
 
-def _optical(doc, nstates: int, measured: float | None, as_json: bool) -> None:
+def _optical(doc, nstates: int, measured: float | None, as_json: bool,
+             as_csv: bool = False) -> None:
     from superatom.analysis.optical import optical_gap
 
     res = optical_gap(doc, nstates=nstates, measured_gap_ev=measured)
     if as_json:
         print_json(res.model_dump(mode="json"))
         return
-    table = Table(title=f"{res.name}: TDA excitations [{res.method}]")
-    for column in ("state", "E (eV)", "lambda (nm)", "f"):
-        table.add_column(column)
-    for state in res.states:
-        table.add_row(str(state.index), f"{state.energy_ev:.3f}", f"{state.wavelength_nm:.0f}",
-                      f"{state.oscillator_strength:.4f}")
-    console.print(table)
-    console.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
-                  f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
-                  highlight=False)
+    rows = [{"state": s.index, "energy_ev": s.energy_ev, "wavelength_nm": s.wavelength_nm,
+             "oscillator_strength": s.oscillator_strength} for s in res.states]
+    emit_rows(rows, ["state", "energy_ev", "wavelength_nm", "oscillator_strength"],
+              as_csv=as_csv, title=f"{res.name}: TDA excitations [{res.method}]",
+              headers={"energy_ev": "E (eV)", "wavelength_nm": "lambda (nm)",
+                       "oscillator_strength": "f"})
+    if as_csv:
+        return
+    out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
+    out.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
+              f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
+              highlight=False)
 
 
 def _summary_table(res) -> Table:
@@ -221,6 +226,8 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--output", "-o", "--out",
                                         help="Folder for files (PNG, SVG, CSV, cube)."),
         as_json: bool = json_option(),
+        as_csv: bool = typer.Option(False, "--csv",
+                                    help="composition, optical: the table as CSV."),
         db: str | None = db_option(),
     ) -> None:
         """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
@@ -231,13 +238,13 @@ def register(app: typer.Typer) -> None:
         doc = _load(uuid, db)
         picks = _orbital_list(orbitals)
         if what == "composition":
-            _composition(doc, method, picks, as_json)
+            _composition(doc, method, picks, as_json, as_csv)
         elif what == "superatom":
             _superatom(doc, picks, fragment, lmax, out, as_json, uuid)
         elif what == "dos":
             _dos(doc, method, sigma, out, as_json, uuid)
         elif what == "optical":
-            _optical(doc, nstates, measured, as_json)
+            _optical(doc, nstates, measured, as_json, as_csv)
         else:
             _export(doc, picks, out, as_json, uuid)
 
