@@ -312,8 +312,8 @@ def plot_level_ladder(systems: list[dict], window_ev: float = 3.0, ax: Axes | No
                 ha="center", va="bottom", fontsize=8, weight="bold")
     ax.set_xticks([xs[k] for k in order],
                   [systems[k].get(label_key) or systems[k].get("name", "") for k in order],
-                  rotation=30 if len(systems) > 4 else 0, ha="right" if len(systems) > 4
-                  else "center", fontsize=8)
+                  rotation=30 if len(systems) > 16 else 0, ha="right" if len(systems) > 16
+                  else "center", fontsize=7)
     if np.isfinite(low):
         ax.set_ylim(low - 0.5, high + 0.5)
     ax.set_xlim(-0.6, max(xs.values(), default=0.0) + 0.6)

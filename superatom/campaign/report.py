@@ -240,7 +240,10 @@ def _plots(data: dict[str, list[dict]], out: Path,
     figures: dict[str, list[Path]] = {"ladder": [], "correlation": [], "shifts": [],
                                       "chain": [], "dos": []}
     if data["systems"]:
-        ax = plot_level_ladder(_display_rows(_distinct(data["systems"])), label_key="name")
+        rows = [{**row, "label": row["name"] if row["formula"] in (row["name"], None)
+                 else f"{row['name']}\n{row['formula']}"}
+                for row in _display_rows(_distinct(data["systems"]))]
+        ax = plot_level_ladder(rows)
         ax.set_title("frontier levels by system class", pad=16)
         figures["ladder"] = save_png_svg(ax, out / "levels")
     for doc in data["interactions"]:
