@@ -100,8 +100,7 @@ def split_fragments(
 def _as_arrays(doc: Any) -> dict[str, np.ndarray]:
     from superatom.schemas.documents import FrontierOrbitalDoc
 
-    if isinstance(doc, dict):
-        doc = FrontierOrbitalDoc(**doc)
+    doc = FrontierOrbitalDoc.model_validate(doc)
     return doc.orbitals.arrays(), Molecule.from_dict(doc.molecule)
 
 
