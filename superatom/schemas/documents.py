@@ -73,8 +73,9 @@ def molecule_metadata(molecule) -> dict[str, Any]:
     """The ecosystem's molecule metadata of ``molecule``, computed with pymatgen.
 
     Same names and definitions as emmet-core's ``MoleculeMetadata`` (used by atomate2's
-    molecule task documents), without its point-group analysis, which costs seconds for a
-    200-atom cluster and is not needed to find a result.
+    molecule task documents), without emmet-core itself: its ``from_molecule`` always runs a
+    point-group analysis (0.7 s for a 125-atom POM dimer, against 4 ms here) and the package
+    pins recent pymatgen-core and pydantic releases and pulls pybtex, blake3 and pubchempy.
 
     Examples
     --------
