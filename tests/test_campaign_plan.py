@@ -117,3 +117,25 @@ def test_chain_members_must_share_tier_and_settings(own_dir):
     (own_dir / "mixed.yaml").write_text(text)
     with pytest.raises(InputError, match="mixes tiers or settings"):
         plan_campaign(load_campaign(own_dir / "mixed.yaml"))
+
+
+def test_queue_resources_come_from_the_plan(tmp_path):
+    from superatom.hpc.campaign import queue_resources
+
+    (tmp_path / "sized.yaml").write_text(
+        "name: sized\npreset: screening\n"
+        "systems:\n"
+        "  - {name: La dimer, build: {kind: dimer, ln: La}, tier: dft}\n"
+        "  - {name: W6O19, standard: W6O19, tier: xtb}\n"
+    )
+    plan = plan_campaign(load_campaign(tmp_path / "sized.yaml"))
+    flow, _ = build_campaign_flow(plan)
+    slurm, pbs = queue_resources(plan, "slurm"), queue_resources(plan, "pbs")
+    by_name = {job.name: job for job, _ in flow.iterflow()}
+    big = slurm(by_name["dft La dimer"])
+    # 2,064 AOs: a GPU job with the memory and wall time the plan sized for it
+    assert plan.systems["La dimer"].nao == 2064
+    assert big["gres"] == "gpu:1" and big["cpus_per_task"] == 8
+    assert big["mem"] == f"{int(plan.systems['La dimer'].resources.memory_gb * 1024)}M"
+    assert ":ngpus=1" in pbs(by_name["dft La dimer"])["select"]
+    assert slurm(by_name["xtb W6O19"]) is None  # light jobs keep the worker's defaults

@@ -59,11 +59,20 @@ def submit_campaign(campaign, project, worker: str | None = None, reuse: bool = 
     flow, rows = build_campaign_flow(plan, reuse=reuse)
     worker_name = worker or next(iter(resolved.workers))
     scheduler = resolved.workers[worker_name].scheduler_type
+    ids = submit_flow(flow, resolved, worker=worker_name,
+                      resources_for_job=queue_resources(plan, scheduler))
+    return ids, rows, flow
+
+
+def queue_resources(plan, scheduler: str = "slurm"):
+    """``job -> scheduler resources`` from the plan's sizing (None: the worker's defaults).
+
+    Only DFT frontier jobs were sized by the plan; analysis and xTB jobs get None.
+    """
     to_queue = pbs_resources if scheduler == "pbs" else slurm_resources
 
     def resources_for_job(job) -> dict[str, Any] | None:
         planned = plan.job_resources.get(job.uuid)
         return None if planned is None else to_queue(planned)
 
-    ids = submit_flow(flow, resolved, worker=worker_name, resources_for_job=resources_for_job)
-    return ids, rows, flow
+    return resources_for_job
