@@ -139,3 +139,25 @@ def test_queue_resources_come_from_the_plan(tmp_path):
     assert big["mem"] == f"{int(plan.systems['La dimer'].resources.memory_gb * 1024)}M"
     assert ":ngpus=1" in pbs(by_name["dft La dimer"])["select"]
     assert slurm(by_name["xtb W6O19"]) is None  # light jobs keep the worker's defaults
+
+
+def test_dry_run_of_a_prescreened_campaign_runs_nothing(own_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from superatom.cli.main import app
+
+    shutil.copy(DATA / "water.xyz", own_dir / "water.xyz")
+    (own_dir / "screen.yaml").write_text(
+        "name: screen\npreset: fast\nsettings: {device: cpu}\nprescreen: {gap_max_ev: 14.0}\n"
+        "systems:\n  - {name: water, file: water.xyz}\n")
+    db = own_dir / "db"
+    result = CliRunner().invoke(app, ["screen", str(own_dir / "screen.yaml"), "--db", str(db),
+                                      "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout[result.stdout.index("{"):])["plan"]
+    assert [(r["name"], r["tier"], r["jobs"]) for r in plan] == [("water", "dft", 1)]
+    store = open_store(db)
+    store.connect()
+    assert store.count() == 0  # not even the xTB pre-screen ran

@@ -41,7 +41,7 @@ from superatom.schemas.documents import (
 )
 from superatom.schemas.hashing import input_hash
 from superatom.schemas.levels import frontier_levels
-from superatom.workflows.fragments import superposition_density
+from superatom.workflows.fragments import as_molecule, superposition_density
 
 DEFAULT_PRESET = "screening"
 
@@ -280,7 +280,7 @@ class FrontierOrbitalMaker(Maker):
             Converged monomers cut from this molecule: the SCF starts from the superposition
             of their densities.
         """
-        molecule = Molecule.from_dict(molecule) if isinstance(molecule, dict) else molecule
+        molecule = as_molecule(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
         store = getattr(CURRENT_JOB, "store", None)

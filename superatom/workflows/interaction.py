@@ -38,7 +38,7 @@ from pymatgen.core import Molecule
 
 from superatom.schemas.interaction import InteractionDoc, LevelInteraction
 from superatom.schemas.registry import parse_document
-from superatom.workflows.fragments import split_fragments
+from superatom.workflows.fragments import as_molecule, split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
 
@@ -121,7 +121,7 @@ def cut_fragments(
     multiplicities: dict[str, int] | None = None,
 ) -> dict[str, Molecule]:
     """The units of a (relaxed) assembly, cut by its ``fragment`` labels."""
-    assembly = Molecule.from_dict(assembly) if isinstance(assembly, dict) else assembly
+    assembly = as_molecule(assembly)
     return split_fragments(assembly, charges, multiplicities)
 
 

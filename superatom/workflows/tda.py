@@ -28,6 +28,7 @@ from superatom.db.reuse import find_reusable
 from superatom.schemas.hashing import tda_input_hash
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.tda import Excitation, TdaDoc
+from superatom.workflows.fragments import as_molecule
 from superatom.workflows.frontier import resolve_settings
 
 
@@ -93,7 +94,7 @@ class TdaMaker(Maker):
     @job(output_schema=TdaDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> TdaDoc:
         """Compute (or reuse) the TDA excitations of ``molecule``."""
-        molecule = Molecule.from_dict(molecule) if isinstance(molecule, dict) else molecule
+        molecule = as_molecule(molecule)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         digest = tda_input_hash(molecule, self.settings, self.nstates)
         store = getattr(CURRENT_JOB, "store", None)

@@ -29,6 +29,7 @@ from superatom.db.reuse import find_reusable
 from superatom.engine.xtb import relax_xtb, xtb_frontier, xtb_versions
 from superatom.schemas.hashing import xtb_input_hash
 from superatom.schemas.xtb import XtbFrontierDoc
+from superatom.workflows.fragments import as_molecule
 
 __all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
 
@@ -47,7 +48,7 @@ class XtbFrontierMaker(Maker):
     @job(output_schema=XtbFrontierDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> XtbFrontierDoc:
         """Compute (or reuse) the xTB frontier levels of ``molecule``."""
-        molecule = Molecule.from_dict(molecule) if isinstance(molecule, dict) else molecule
+        molecule = as_molecule(molecule)
         digest = xtb_input_hash(molecule, self.relax)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
