@@ -78,8 +78,17 @@ def test_xtb_hash_needs_no_fake_settings():
     mol = water()
     assert xtb_input_hash(mol, relax=False) != xtb_input_hash(mol, relax=True)
     assert xtb_input_hash(mol, relax=False) != input_hash(mol, CalcSettings())
-    # the DFT input hash is unchanged by the refactor (stored results stay reusable)
     assert input_hash(mol, FAST) == input_hash(mol, load_preset("fast", device="gpu"))
+    # the DFT input hash keeps its documented payload, so stored results stay reusable
+    import hashlib
+
+    import superatom
+
+    payload = {"species": ["O", "H", "H"], "coords": mol.cart_coords.round(5).tolist(),
+               "charge": 0, "multiplicity": 1, "settings": FAST.fingerprint(),
+               "major": superatom.__version__.split(".")[0]}
+    expected = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    assert input_hash(mol, FAST) == expected
 
 
 def test_xtb_tier_interaction_and_chain_are_the_same_makers(tmp_path):
