@@ -17,6 +17,7 @@ from typing import Any
 from jobflow import JobStore
 
 from superatom.analysis.plots import CHAIN_TWO_POINT_WARNING
+from superatom.schemas.registry import doc_type_of
 
 SYSTEM_COLUMNS = ["name", "system_class", "role", "n_units", "formula", "charge",
                   "multiplicity", "method", "homo_ev", "lumo_ev", "gap_ev", "uuid"]
@@ -39,12 +40,12 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
     for doc in raw:
         out = doc["output"]
         out.pop("orbitals", None)
-        kind = out.get("doc_type")
+        kind = doc_type_of(out)
         if kind == "interaction":
             interactions.append({"uuid": doc["uuid"], **out})
         elif kind == "chain_scaling":
             chains.append({"uuid": doc["uuid"], **out})
-        elif "homo_ev" in out:
+        elif kind in ("frontier_orbitals", "xtb_frontier"):  # not TDA excitations
             row = {"uuid": doc["uuid"], **out}
             row["role"] = (out.get("tags") or {}).get("role", "system")
             systems.append(row)
@@ -277,7 +278,7 @@ def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:
     from superatom.analysis.plots import plot_dos, save_png_svg
     from superatom.db.query import load_result
 
-    if "input_hash" not in row or row.get("doc_type") == "xtb_frontier":
+    if doc_type_of(row) != "frontier_orbitals":
         return []
     doc = load_result(row["uuid"], store=store)
     if doc.orbitals is None:
