@@ -8,13 +8,15 @@ import pytest
 from jobflow import run_locally
 from pymatgen.core import Molecule
 
-from superatom.calc_settings import load_preset
-from superatom.campaign.flow import system_jobs
-from superatom.campaign.spec import Campaign, choose_tier
+from superatom.campaign.flow import run_prescreen
+from superatom.campaign.plan import plan_campaign
+from superatom.campaign.spec import Campaign, SystemSpec
+from superatom.db import open_store
 from superatom.engine.xtb import xtb_frontier
 from superatom.engine.xtb_scope import default_solvation, parse_solvation, xtb_applicable
 from superatom.errors import InputError
 from superatom.schemas.hashing import xtb_input_hash
+from superatom.structures.io import write_xyz
 from superatom.structures.registry import build_structure
 from superatom.structures.standard import standard_builders
 from superatom.workflows.xtb import XtbFrontierMaker
@@ -95,20 +97,20 @@ def test_plain_and_lacunary_units_are_accepted():
     assert xtb_applicable(MOLYBDATE)[0]
 
 
-def test_tier_choice_sends_refused_systems_to_dft_and_never_screens_them_out():
+def test_tier_choice_sends_refused_systems_to_dft_and_never_screens_them_out(tmp_path):
+    la_unit = {"name": "La unit", "build": {"kind": "substituted", "metal": "La"}}
+    molybdate = tmp_path / "molybdate.xyz"
+    write_xyz(MOLYBDATE, molybdate)
     campaign = Campaign(name="t", preset="fast", settings={"device": "cpu"},
-                        dft_max_nao_cpu=10, prescreen={"gap_min_ev": 2.0})
-    settings = load_preset("fast", device="cpu")
-    la_unit = build_structure("substituted", metal="La")
-    assert choose_tier(MOLYBDATE, "auto", campaign, settings) == "xtb"  # too big for DFT here
-    assert choose_tier(la_unit, "auto", campaign, settings) == "dft"
+                        dft_max_nao_cpu=10, prerelax=True, prescreen={"gap_min_ev": 2.0},
+                        systems=[la_unit, {"name": "MoO4", "file": str(molybdate)}])
+    plan = plan_campaign(campaign)
+    la, moo4 = plan.systems["La unit"], plan.systems["MoO4"]
+    assert moo4.tier == "xtb"  # too big for DFT with this limit: the cheap tier
+    assert la.tier == "dft" and not la.prerelax  # refused at xTB: DFT, no xTB geometry
     with pytest.raises(InputError, match="cannot describe"):
-        choose_tier(la_unit, "xtb", campaign, settings)
-    from superatom.campaign.spec import SystemSpec
-
-    spec = SystemSpec(name="La unit", build={"kind": "substituted", "metal": "La"})
-    jobs, row = system_jobs(campaign, spec, la_unit, reuse=False, screened_gap=None)
-    assert row["tier"] == "dft" and len(jobs) == 1
-    relaxing = campaign.model_copy(update={"prerelax": True})
-    jobs, row = system_jobs(relaxing, spec, la_unit, reuse=False)
-    assert not row["prerelax"] and len(jobs) == 1  # no xTB relaxation either
+        plan_campaign(campaign.model_copy(update={"systems": [
+            SystemSpec(**la_unit, tier="xtb")]}))
+    # the pre-screen runs no xTB job on it and so cannot screen it out
+    gaps = run_prescreen(plan, open_store(tmp_path / "db"))
+    assert "La unit" not in gaps and not la.screened_out

@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,8 @@ from superatom.calc_settings import CalcSettings
 from superatom.engine.device import code_versions, device_name, resolve_device
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import InputError, SCFNotConvergedError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -130,6 +134,8 @@ def run_scf(
     settings: CalcSettings,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    mol=None,
+    progress: Callable[[int, float, float], None] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -148,6 +154,12 @@ def run_scf(
     chkfile : str, optional
         PySCF checkpoint file; an existing one is used as the starting guess (restart after
         a walltime kill) and it is updated as the SCF proceeds.
+    mol : pyscf.gto.Mole, optional
+        The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
+        per job: see :func:`superatom.engine.mole.build_mole`).
+    progress : callable, optional
+        Called after every SCF cycle (over all solvers) as ``progress(cycle, e_tot, delta)``
+        with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
 
     Examples
     --------
@@ -160,7 +172,24 @@ def run_scf(
     """
     start = time.perf_counter()
     device = resolve_device(settings.device)
-    mol = build_mole(molecule, settings)
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    mf, attempts, total_cycles, guess = converge_scf(
+        mol, settings, device, molecule.composition.reduced_formula, initial_dm, chkfile,
+        progress)
+    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+    result.extra["guess"] = guess
+    return result
+
+
+def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
+                 initial_dm: np.ndarray | None = None, chkfile: str | None = None,
+                 progress: Callable[[int, float, float], None] | None = None):
+    """Converge the SCF of a built ``mol`` through the fallback ladder; ``progress`` as in
+    :func:`run_scf`.
+
+    Returns ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError`
+    (naming ``name``) when no rung converges.
+    """
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
@@ -189,8 +218,9 @@ def run_scf(
             continue
         cycles = {"n": 0}
 
-        def count(envs, cycles=cycles):
+        def count(envs, cycles=cycles, before=total_cycles):
             cycles["n"] += 1
+            _report_cycle(before + cycles["n"], envs, progress)
 
         solver.callback = count
         rung_start = time.perf_counter()
@@ -208,22 +238,29 @@ def run_scf(
         total_cycles += cycles["n"]
         if converged:
             if solver is not mf:
-                for name in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
-                    setattr(mf, name, getattr(solver, name))
+                for attr in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
+                    setattr(mf, attr, getattr(solver, attr))
             break
         dm = solver.make_rdm1()
     if not converged:
         raise SCFNotConvergedError(
-            f"SCF of {molecule.composition.reduced_formula} did not converge after "
+            f"SCF of {name} did not converge after "
             f"{total_cycles} cycles over {len(attempts)} solvers: loosen conv_tol, raise "
             "max_cycle or check charge/multiplicity and geometry",
             attempts=attempts,
         )
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
-    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
-    result.extra["guess"] = guess
-    return result
+    return mf, attempts, total_cycles, guess
+
+
+def _report_cycle(cycle: int, envs: dict, progress) -> None:
+    energy = float(envs.get("e_tot", float("nan")))
+    delta = energy - float(envs.get("last_hf_e", float("nan")))
+    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha", cycle, energy, delta,
+             extra={"scf_cycle": (cycle, energy, delta)})
+    if progress is not None:
+        progress(cycle, energy, delta)
 
 
 def _chk_orbitals(pyscf_scf, chkfile: str):
