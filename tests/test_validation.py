@@ -75,3 +75,35 @@ def test_full_level_without_gpu_is_one_line_error():
     assert "error: the full level" in result.output and "--allow-cpu" in result.output
     bad = CliRunner().invoke(app, ["validate", "--level", "medium"])
     assert bad.exit_code != 0 and "use quick or full" in bad.output
+
+
+class _Stored:
+    """Hands out given documents in place of running the full level's DFT."""
+
+    def __init__(self, docs):
+        self.docs = docs
+
+    def dft(self, name, preset="screening", **overrides):
+        return self.docs[name]
+
+
+def test_full_level_judges_shells_and_potentials():
+    """The full level's judging on stand-ins: Li8 (1S2 1P6, like Au25's superatom shells but
+    with a 2S LUMO in STO-3G) must fail the 1D-LUMO condition; a LUMO at -3.77 eV is
+    -0.67 V vs NHE with the IUPAC 4.44 V."""
+    from types import SimpleNamespace
+
+    from tests.test_analysis_systems import li8_doc
+
+    li8 = li8_doc()
+    gap, detail, ok = checks.CHECKS["dft-au25-gap"](_Stored({"Au25": li8}))
+    assert gap == li8.gap_ev
+    assert detail.startswith("HOMO-2..HOMO PPP") and detail.endswith("LUMO S") and not ok
+    stand_in = SimpleNamespace(homo_ev=-6.0, lumo_ev=-3.77, gap_ev=2.23)
+    value, _, _ = checks.CHECKS["dft-ti10cu2-sp-lumo"](_Stored({"Ti10Cu2-sp": stand_in}))
+    assert value == pytest.approx(-0.67) and judge(reference("dft-ti10cu2-sp-lumo"), value)
+    unit = SimpleNamespace(homo_ev=-7.0, lumo_ev=-3.5, gap_ev=3.5)
+    unbound = SimpleNamespace(homo_ev=0.4, lumo_ev=3.6, gap_ev=3.2)
+    diff, _, ok = checks.CHECKS["dft-clusterphene-dimer"](
+        _Stored({"La-dimer": unbound, "La-unit": unit}))
+    assert diff == pytest.approx(0.3) and not ok  # close gap, but an unbound HOMO

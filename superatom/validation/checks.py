@@ -176,8 +176,7 @@ def _au25(calc: Calculations):
     doc = calc.dft("Au25", xc="PBE")
     chan = doc_data(doc).channel()
     picks = [chan.homo - 2, chan.homo - 1, chan.homo, chan.lumo]
-    centre = Molecule.from_dict(doc.molecule).cart_coords[0]  # the central Au
-    res = angular_character(doc, orbitals=picks, centre=centre)
+    res = angular_character(doc, orbitals=picks)  # about the central Au (cluster_sphere)
     chars = [o.character for o in res.orbitals]
     spread = (chan.energy[chan.homo] - chan.energy[chan.homo - 2]) * 27.211386245988
     ok = chars[:3] == ["P", "P", "P"] and chars[3] == "D" and spread < 0.2
