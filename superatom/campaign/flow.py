@@ -41,7 +41,8 @@ def _overrides(campaign: Campaign, extra: dict[str, Any] | None = None,
     from superatom.campaign.resources import plan_resources
 
     settings = _settings(campaign, extra)
-    plan = plan_resources(nao=len(engine.ao_layout(molecule, settings)), n_atoms=len(molecule))
+    plan = plan_resources(nao=len(engine.ao_layout(molecule, settings)), n_atoms=len(molecule),
+                          device=settings.device)
     memory_gb = plan.memory_gb
     if campaign.memory_cap_gb is not None:
         memory_gb = min(memory_gb, campaign.memory_cap_gb)

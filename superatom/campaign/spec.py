@@ -115,6 +115,10 @@ class Campaign(_Strict):
         "this machine's memory, cluster jobs get what they ask the scheduler for")
     dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
+    worker_gpu: bool | None = Field(
+        None, description="whether the machine that runs the jobs has a GPU; 'superatom screen' "
+        "sets it for this machine; unset (cluster submission): device=auto jobs are planned "
+        "for a GPU node and decide their device on the worker")
     systems: list[SystemSpec] = Field(default_factory=list)
     interactions: list[InteractionSpec] = Field(default_factory=list)
     chains: list[ChainSpec] = Field(default_factory=list)
@@ -193,12 +197,31 @@ def local_memory_gb() -> float:
 
 
 def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
+    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device that will run
+    the job (:func:`dft_nao_limit`). Nothing is probed here: planning may run on a login node
+    without the GPU the jobs will get."""
     if requested != "auto":
         return requested
     from superatom import engine
 
     nao = len(engine.ao_layout(molecule, settings))
-    on_gpu = engine.resolve_device(settings.device) == "gpu"
-    limit = campaign.dft_max_nao_gpu if on_gpu else campaign.dft_max_nao_cpu
-    return "dft" if nao <= limit else "xtb"
+    return "dft" if nao <= dft_nao_limit(campaign, settings.device) else "xtb"
+
+
+def dft_nao_limit(campaign: Campaign, device: str) -> int:
+    """Largest AO count planned at the DFT tier for jobs with ``device``.
+
+    ``cpu``/``gpu`` take their own limit; ``auto`` follows ``campaign.worker_gpu`` and, when
+    that is unknown (cluster submission), the GPU limit: such jobs ask the scheduler for a GPU
+    (:func:`superatom.campaign.resources.plan_resources`) and choose their device on the worker.
+
+    Examples
+    --------
+    >>> c = Campaign(name="c", dft_max_nao_cpu=300, dft_max_nao_gpu=6000)
+    >>> dft_nao_limit(c, "auto"), dft_nao_limit(c, "cpu")
+    (6000, 300)
+    >>> dft_nao_limit(c.model_copy(update={"worker_gpu": False}), "auto")
+    300
+    """
+    on_gpu = {"gpu": True, "cpu": False}.get(device, campaign.worker_gpu)
+    return campaign.dft_max_nao_cpu if on_gpu is False else campaign.dft_max_nao_gpu

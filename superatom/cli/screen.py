@@ -43,10 +43,13 @@ def register(app: typer.Typer) -> None:
         from superatom.campaign.runner import flow_jobs, run_flow
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
+        from superatom.engine import gpu_available
 
         campaign = load_campaign(campaign_file)
         if campaign.memory_cap_gb is None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
+        if campaign.worker_gpu is None:  # the jobs run here: plan for this machine's device
+            campaign = campaign.model_copy(update={"worker_gpu": gpu_available()})
         store = open_store(db)
         if dry_run:  # nothing runs, not even the xTB pre-screen
             flow, plan = build_campaign_flow(campaign.model_copy(update={"prescreen": None}),

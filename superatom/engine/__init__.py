@@ -15,7 +15,13 @@ Examples
 
 from __future__ import annotations
 
-from superatom.engine.device import code_versions, device_name, gpu_available, resolve_device
+from superatom.engine.device import (
+    code_versions,
+    device_name,
+    gpu_available,
+    gpu_memory_bytes,
+    resolve_device,
+)
 from superatom.engine.grids import (
     ao_values,
     orbital_values,
@@ -40,6 +46,7 @@ __all__ = [
     "code_versions",
     "device_name",
     "gpu_available",
+    "gpu_memory_bytes",
     "make_scf",
     "orbital_values",
     "orbital_values_blocked",

@@ -49,7 +49,7 @@ def job_resources(job, scheduler: str = "slurm") -> dict[str, Any] | None:
     from superatom import engine
 
     nao = len(engine.ao_layout(molecule, maker.settings))
-    res = plan_resources(nao=nao, n_atoms=len(molecule))
+    res = plan_resources(nao=nao, n_atoms=len(molecule), device=maker.settings.device)
     return pbs_resources(res) if scheduler == "pbs" else slurm_resources(res)
 
 
