@@ -10,6 +10,7 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
 from superatom.engine.device import resolve_device
+from superatom.engine.gpu_checks import check_solvent
 from superatom.engine.mole import build_mole
 from superatom.engine.scf import _numpy, make_scf
 from superatom.errors import SCFNotConvergedError
@@ -29,6 +30,7 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3) -> dic
     start = time.perf_counter()
     device = resolve_device(settings.device)
     mol = build_mole(molecule, settings)
+    check_solvent(mol, settings)
     mf = make_scf(mol, settings, device)
     mf.kernel()
     if not mf.converged:
