@@ -334,3 +334,21 @@ def test_pcm_low_memory_switch_follows_the_card():
     assert not pcm_lowmem(keggin, card_bytes=80e9)  # 4.1 GB of 80 GB
     assert pcm_lowmem(ti10cu2, card_bytes=80e9)  # 76 GB of 80 GB
     assert pcm_lowmem(keggin, card_bytes=12e9)  # the same Keggin on a 12 GB card
+
+
+def test_tda_takes_the_same_guards_and_never_runs_silently_on_cpu(monkeypatch):
+    from superatom.engine import tda as tda_module
+
+    monkeypatch.setattr(tda_module, "resolve_device", lambda requested: "gpu")
+    monkeypatch.setattr(tda_module, "gpu_refusal", lambda mol, settings: "aux beyond l=6")
+    refused = tda_module.run_tda(water(), load_preset("fast", device="auto"), nstates=2)
+    assert refused["device"] == "cpu" and refused["fallback_reason"] == "aux beyond l=6"
+    assert len(refused["energies_ev"]) == 2 and refused["converged"]
+
+    def out_of_memory(mol, settings, device):
+        raise OutOfMemoryError("Out of memory allocating 1 bytes")
+
+    monkeypatch.setattr(tda_module, "gpu_refusal", lambda mol, settings: None)
+    monkeypatch.setattr(tda_module, "make_scf", out_of_memory)
+    with pytest.raises(GPUError, match="GPU out of memory"):
+        tda_module.run_tda(water(), load_preset("fast", device="auto"))
