@@ -337,18 +337,17 @@ def test_pcm_low_memory_switch_follows_the_card():
 
 
 def test_tda_takes_the_same_guards_and_never_runs_silently_on_cpu(monkeypatch):
-    from superatom.engine import tda as tda_module
+    from superatom.engine import run_tda
 
-    monkeypatch.setattr(tda_module, "resolve_device", lambda requested: "gpu")
-    monkeypatch.setattr(tda_module, "gpu_refusal", lambda mol, settings: "aux beyond l=6")
-    refused = tda_module.run_tda(water(), load_preset("fast", device="auto"), nstates=2)
+    monkeypatch.setattr(scf_module, "resolve_device", lambda requested: "gpu")
+    monkeypatch.setattr(scf_module, "gpu_refusal", lambda mol, settings: "aux beyond l=6")
+    refused = run_tda(water(), load_preset("fast", device="auto"), nstates=2)
     assert refused["device"] == "cpu" and refused["fallback_reason"] == "aux beyond l=6"
     assert len(refused["energies_ev"]) == 2 and refused["converged"]
 
-    def out_of_memory(mol, settings, device):
-        raise OutOfMemoryError("Out of memory allocating 1 bytes")
-
-    monkeypatch.setattr(tda_module, "gpu_refusal", lambda mol, settings: None)
-    monkeypatch.setattr(tda_module, "make_scf", out_of_memory)
+    calls = _fake_gpu(monkeypatch, OutOfMemoryError("Out of memory allocating 1 bytes"))
+    fallen = run_tda(water(), load_preset("fast", device="auto"), nstates=2)
+    assert calls == ["gpu", "cpu"] and fallen["fallback_reason"].startswith("GPU out of memory")
+    assert fallen["energies_ev"] == pytest.approx(refused["energies_ev"], abs=1e-8)
     with pytest.raises(GPUError, match="GPU out of memory"):
-        tda_module.run_tda(water(), load_preset("fast", device="auto"))
+        run_tda(water(), load_preset("fast", device="gpu"))

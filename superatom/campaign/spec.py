@@ -3,7 +3,7 @@
 A campaign lists systems (built by a structure builder or read from a file), interaction
 analyses of assemblies and chain-scaling series. Each calculation runs at the DFT tier or at
 the GFN2-xTB tier, chosen per system (``tier: auto`` picks DFT when the system is small enough
-for the machine, see :func:`choose_tier`).
+for the machine, see :func:`superatom.campaign.plan.resolve_tier`).
 
 Examples
 --------
@@ -194,34 +194,3 @@ def local_memory_gb() -> float:
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-
-
-def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device that will run
-    the job (:func:`dft_nao_limit`). Nothing is probed here: planning may run on a login node
-    without the GPU the jobs will get."""
-    if requested != "auto":
-        return requested
-    from superatom import engine
-
-    nao = len(engine.ao_layout(molecule, settings))
-    return "dft" if nao <= dft_nao_limit(campaign, settings.device) else "xtb"
-
-
-def dft_nao_limit(campaign: Campaign, device: str) -> int:
-    """Largest AO count planned at the DFT tier for jobs with ``device``.
-
-    ``cpu``/``gpu`` take their own limit; ``auto`` follows ``campaign.worker_gpu`` and, when
-    that is unknown (cluster submission), the GPU limit: such jobs ask the scheduler for a GPU
-    (:func:`superatom.campaign.resources.plan_resources`) and choose their device on the worker.
-
-    Examples
-    --------
-    >>> c = Campaign(name="c", dft_max_nao_cpu=300, dft_max_nao_gpu=6000)
-    >>> dft_nao_limit(c, "auto"), dft_nao_limit(c, "cpu")
-    (6000, 300)
-    >>> dft_nao_limit(c.model_copy(update={"worker_gpu": False}), "auto")
-    300
-    """
-    on_gpu = {"gpu": True, "cpu": False}.get(device, campaign.worker_gpu)
-    return campaign.dft_max_nao_cpu if on_gpu is False else campaign.dft_max_nao_gpu

@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Build a campaign's jobflow graph, run it here into the store, write the report."""
-        from superatom.campaign.flow import build_campaign_flow
+        from superatom.campaign.flow import build_campaign_flow, run_prescreen
+        from superatom.campaign.plan import plan_campaign
         from superatom.campaign.report import write_report
         from superatom.campaign.runner import flow_jobs, run_flow
         from superatom.campaign.spec import load_campaign, local_memory_gb
@@ -51,11 +52,12 @@ def register(app: typer.Typer) -> None:
         if campaign.worker_gpu is None:  # the jobs run here: plan for this machine's device
             campaign = campaign.model_copy(update={"worker_gpu": gpu_available()})
         store = open_store(db)
-        if dry_run:  # nothing runs, not even the xTB pre-screen
-            flow, plan = build_campaign_flow(campaign.model_copy(update={"prescreen": None}),
-                                             reuse=not force)
-        else:
-            flow, plan = build_campaign_flow(campaign, reuse=not force, store=store)
+        resolved = plan_campaign(campaign)
+        if campaign.prescreen is not None and not dry_run:  # phase 1: the xTB pre-screen
+            run_prescreen(resolved, store, reuse=not force)
+        elif dry_run:  # nothing runs, not even the xTB pre-screen
+            resolved.prescreened = True
+        flow, plan = build_campaign_flow(resolved, reuse=not force)
         if not as_json:
             console.print(_plan_table(plan))
         if dry_run:

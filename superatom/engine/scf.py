@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pymatgen.core import Molecule
@@ -42,6 +43,8 @@ from superatom.engine.gpu_checks import (
 from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -159,6 +162,7 @@ def run_scf(
     settings: CalcSettings,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    mol=None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -185,6 +189,9 @@ def run_scf(
     chkfile : str, optional
         PySCF checkpoint file; an existing one is used as the starting guess (restart after
         a walltime kill) and it is updated as the SCF proceeds.
+    mol : pyscf.gto.Mole, optional
+        The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
+        per job: see :func:`superatom.engine.mole.build_mole`).
 
     Examples
     --------
@@ -196,30 +203,59 @@ def run_scf(
     (False, 2)
     """
     start = time.perf_counter()
-    device = resolve_device(settings.device)
-    mol = build_mole(molecule, settings)
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    name = molecule.composition.reduced_formula
+
+    def solve(device: str) -> SCFResult:
+        mf, attempts, total_cycles, guess = converge_scf(
+            mol, settings, device, name, initial_dm, chkfile)
+        result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+        result.extra["guess"] = guess
+        if device == "gpu":
+            result.extra["gpu_memory"] = _gpu_memory_record(mf, mol, settings)
+        return result
+
+    result, reason = run_on_device(mol, settings, name, solve)
+    result.fallback_reason = reason
+    return result
+
+
+def run_on_device(mol, settings: CalcSettings, name: str, work: Callable[[str], T]
+                  ) -> tuple[T, str | None]:
+    """Run ``work(device)`` on the device decided here, on the machine running the job.
+
+    SMD with ECP atoms and unknown SMD solvents are refused first, on any device. On the GPU
+    path the GPU4PySCF version and the basis limits are checked before any GPU work: a
+    refusal is an :class:`InputError` with ``device: gpu`` and a CPU run with ``device:
+    auto``. A GPU failure during ``work`` (out of memory, CUDA or kernel errors) is a
+    :class:`GPUError` with ``device: gpu`` and a CPU rerun with ``device: auto``; CuPy's
+    memory pool is emptied after the GPU attempt.
+
+    Returns
+    -------
+    tuple
+        ``work``'s result and the reason a GPU-bound ``auto`` job ran on the CPU (or None).
+    """
     check_solvent(mol, settings)
-    fallback_reason = None
+    device = resolve_device(settings.device)
+    reason = None
     if device == "gpu":
-        fallback_reason = gpu_refusal(mol, settings)
-        if fallback_reason is not None and settings.device == "gpu":
-            raise InputError(fallback_reason)
-        if fallback_reason is None:
+        reason = gpu_refusal(mol, settings)
+        if reason is not None and settings.device == "gpu":
+            raise InputError(reason)
+        if reason is None:
             try:
-                return _solve(molecule, mol, settings, "gpu", initial_dm, chkfile, start)
+                return work("gpu"), None
             except Exception as err:
-                fallback_reason = gpu_failure_reason(err)
-                if fallback_reason is None:
+                reason = gpu_failure_reason(err)
+                if reason is None:
                     raise
             finally:
                 release_gpu_memory()
         if settings.device == "gpu":
-            raise GPUError(f"{molecule.composition.reduced_formula} on the GPU: "
-                           f"{fallback_reason}; use device=cpu, or device=auto to fall back "
-                           "to the CPU")
-    result = _solve(molecule, mol, settings, "cpu", initial_dm, chkfile, start)
-    result.fallback_reason = fallback_reason
-    return result
+            raise GPUError(f"{name} on the GPU: {reason}; use device=cpu, or device=auto to "
+                           "fall back to the CPU")
+    return work("cpu"), reason
 
 
 def gpu_refusal(mol, settings: CalcSettings) -> str | None:
@@ -242,9 +278,15 @@ def _gpu4pyscf_version(device: str) -> str | None:
     return gpu4pyscf.__version__
 
 
-def _solve(molecule: Molecule, mol, settings: CalcSettings, device: str, initial_dm,
-           chkfile: str | None, start: float) -> SCFResult:
-    """The fallback ladder on one device; raises if no rung converges."""
+def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
+                 initial_dm: np.ndarray | None = None, chkfile: str | None = None):
+    """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``.
+
+    Each attempt records the rung's parameters as really applied on that device
+    (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
+    ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError` (naming
+    ``name``) when no rung converges.
+    """
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
@@ -293,24 +335,20 @@ def _solve(molecule: Molecule, mol, settings: CalcSettings, device: str, initial
         total_cycles += cycles["n"]
         if converged:
             if solver is not mf:
-                for name in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
-                    setattr(mf, name, getattr(solver, name))
+                for attr in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
+                    setattr(mf, attr, getattr(solver, attr))
             break
         dm = solver.make_rdm1()
     if not converged:
         raise SCFNotConvergedError(
-            f"SCF of {molecule.composition.reduced_formula} did not converge after "
+            f"SCF of {name} did not converge after "
             f"{total_cycles} cycles over {len(attempts)} solvers: loosen conv_tol, raise "
             "max_cycle or check charge/multiplicity and geometry",
             attempts=attempts,
         )
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
-    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
-    result.extra["guess"] = guess
-    if device == "gpu":
-        result.extra["gpu_memory"] = _gpu_memory_record(mf, mol, settings)
-    return result
+    return mf, attempts, total_cycles, guess
 
 
 def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Tamm-Dancoff excitations (TDA) on top of a converged ground state."""
+"""Tamm-Dancoff excitations (TDA) on top of a ground state converged through the ladder."""
 
 from __future__ import annotations
 
@@ -9,62 +9,44 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.device import release_gpu_memory, resolve_device
-from superatom.engine.gpu_checks import check_solvent, gpu_failure_reason
+from superatom.engine.device import code_versions, device_name
 from superatom.engine.mole import build_mole
-from superatom.engine.scf import _numpy, gpu_refusal, make_scf
-from superatom.errors import GPUError, InputError, SCFNotConvergedError
+from superatom.engine.scf import _numpy, converge_scf, run_on_device
 
 
-def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3) -> dict[str, Any]:
-    """Lowest singlet (or spin-conserving, for UKS) TDA excitations after a fresh SCF.
+def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
+            mol=None) -> dict[str, Any]:
+    """Lowest singlet (or spin-conserving, for UKS) TDA excitations.
 
-    The same guards as :func:`superatom.engine.run_scf` run first; a job the GPU must not
-    take runs on the CPU with ``device: auto`` (``fallback_reason`` says why) and is an
-    :class:`InputError` with ``device: gpu``; a GPU failure during the run is a
-    :class:`GPUError`.
+    The ground state is converged with the same fallback ladder as
+    :func:`superatom.engine.scf.run_scf` (an unconverged one raises
+    :class:`~superatom.errors.SCFNotConvergedError`); ``mol`` is the already built Mole.
+    The device is chosen and guarded as for the SCF
+    (:func:`superatom.engine.scf.run_on_device`): a GPU-bound ``device: auto`` job that ran on
+    the CPU says why in ``fallback_reason``.
 
     Returns
     -------
     dict
-        ``energies_ev`` (excitation energies, eV), ``oscillator_strengths``, ``converged``,
-        ``device``, ``fallback_reason`` and ``wall_s``.
+        ``energies_ev`` (excitation energies, eV), ``oscillator_strengths``, ``converged``
+        (every root), ``e_tot`` (Hartree), ``mo_energy``/``mo_occ`` (Hartree), ``restricted``,
+        ``cycles``, ``attempts``, ``device``, ``device_name``, ``fallback_reason``,
+        ``versions`` and ``wall_s``.
     """
     start = time.perf_counter()
-    device = resolve_device(settings.device)
-    mol = build_mole(molecule, settings)
-    check_solvent(mol, settings)
-    reason = gpu_refusal(mol, settings) if device == "gpu" else None
-    if reason is not None:
-        if settings.device == "gpu":
-            raise InputError(reason)
-        device = "cpu"
-    try:
-        result = _tda(molecule, mol, settings, device, nstates)
-    except Exception as err:
-        failure = gpu_failure_reason(err) if device == "gpu" else None
-        if failure is None:
-            raise
-        raise GPUError(f"TDA of {molecule.composition.reduced_formula} on the GPU: {failure}; "
-                       "use device=cpu") from None
-    finally:
-        if device == "gpu":
-            release_gpu_memory()
-    return {**result, "device": device, "fallback_reason": reason,
-            "wall_s": time.perf_counter() - start}
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    name = molecule.composition.reduced_formula
+    result, reason = run_on_device(
+        mol, settings, name, lambda device: _tda(mol, settings, device, name, nstates, start))
+    return {**result, "fallback_reason": reason, "wall_s": time.perf_counter() - start}
 
 
-def _tda(molecule: Molecule, mol, settings: CalcSettings, device: str,
-         nstates: int) -> dict[str, Any]:
+def _tda(mol, settings: CalcSettings, device: str, name: str, nstates: int,
+         start: float) -> dict[str, Any]:
     from superatom import HARTREE_TO_EV
 
-    mf = make_scf(mol, settings, device)
-    mf.kernel()
-    if not mf.converged:
-        raise SCFNotConvergedError(
-            f"ground-state SCF of {molecule.composition.reduced_formula} did not converge "
-            "before TDA: loosen conv_tol or check the geometry"
-        )
+    mf, attempts, cycles, _guess = converge_scf(mol, settings, device, name)
+    scf_s = time.perf_counter() - start
     td = mf.TDA()
     td.nstates = nstates
     td.kernel()
@@ -75,4 +57,14 @@ def _tda(molecule: Molecule, mol, settings: CalcSettings, device: str,
         "energies_ev": energies.tolist(),
         "oscillator_strengths": strengths.tolist(),
         "converged": bool(converged.all()),
+        "restricted": mol.spin == 0,
+        "e_tot": float(_numpy(mf.e_tot)),
+        "mo_energy": _numpy(mf.mo_energy),
+        "mo_occ": _numpy(mf.mo_occ),
+        "cycles": cycles,
+        "attempts": attempts,
+        "device": device,
+        "device_name": device_name(device),
+        "versions": code_versions(),
+        "scf_s": scf_s,
     }
