@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -163,6 +166,7 @@ def run_scf(
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
     mol=None,
+    progress: Callable[[int, float, float], None] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -192,6 +196,9 @@ def run_scf(
     mol : pyscf.gto.Mole, optional
         The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
         per job: see :func:`superatom.engine.mole.build_mole`).
+    progress : callable, optional
+        Called after every SCF cycle (over all solvers) as ``progress(cycle, e_tot, delta)``
+        with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
 
     Examples
     --------
@@ -208,7 +215,7 @@ def run_scf(
 
     def solve(device: str) -> SCFResult:
         mf, attempts, total_cycles, guess = converge_scf(
-            mol, settings, device, name, initial_dm, chkfile)
+            mol, settings, device, name, initial_dm, chkfile, progress)
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
         result.extra["guess"] = guess
         if device == "gpu":
@@ -279,8 +286,10 @@ def _gpu4pyscf_version(device: str) -> str | None:
 
 
 def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
-                 initial_dm: np.ndarray | None = None, chkfile: str | None = None):
-    """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``.
+                 initial_dm: np.ndarray | None = None, chkfile: str | None = None,
+                 progress: Callable[[int, float, float], None] | None = None):
+    """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``;
+    ``progress`` as in :func:`run_scf`.
 
     Each attempt records the rung's parameters as really applied on that device
     (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
@@ -317,8 +326,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             continue
         cycles = {"n": 0}
 
-        def count(envs, cycles=cycles):
+        def count(envs, cycles=cycles, before=total_cycles):
             cycles["n"] += 1
+            _report_cycle(before + cycles["n"], envs, progress)
 
         solver.callback = count
         rung_start = time.perf_counter()
@@ -362,6 +372,15 @@ def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:
             "estimate_gb": round(estimate / 1e9, 2),
             "pool_gb": round(gpu_peak_bytes() / 1e9, 2),
             "pcm_surface_points": points, "pcm_lowmem": lowmem}
+
+
+def _report_cycle(cycle: int, envs: dict, progress) -> None:
+    energy = float(envs.get("e_tot", float("nan")))
+    delta = energy - float(envs.get("last_hf_e", float("nan")))
+    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha", cycle, energy, delta,
+             extra={"scf_cycle": (cycle, energy, delta)})
+    if progress is not None:
+        progress(cycle, energy, delta)
 
 
 def _chk_orbitals(pyscf_scf, chkfile: str):
