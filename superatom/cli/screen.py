@@ -124,10 +124,13 @@ def register(app: typer.Typer) -> None:
         from superatom.campaign.report import write_report
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
+        from superatom.engine import gpu_available
 
         campaign = load_campaign(campaign_file)
         if campaign.memory_cap_gb is None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
+        if campaign.worker_gpu is None:  # the jobs run here: plan for this machine's device
+            campaign = campaign.model_copy(update={"worker_gpu": gpu_available()})
         store = open_store(db)
         resolved = plan_campaign(campaign)
         if campaign.prescreen is not None and not dry_run:  # phase 1: the xTB pre-screen
