@@ -9,13 +9,15 @@ from superatom.errors import InputError
 from superatom.structures.io import read_molecule
 from superatom.structures.lindqvist import build_lindqvist
 from superatom.structures.standard import STANDARD_SET, load_standard
-from superatom.workflows.xtb import XtbRelaxMaker, gfnxtb_relax_maker
+from superatom.workflows.xtb import XtbRelaxMaker
 
 
 def test_xtb_single_point_gaps_match_reference():
-    # reference GFN2-xTB (tblite 0.8) gaps on ideal geometries: 3.32 (Mo6O19), 3.85 (W6O19) eV
-    assert xtb_frontier(build_lindqvist("Mo"))["gap_ev"] == pytest.approx(3.32, abs=0.1)
-    assert xtb_frontier(build_lindqvist("W"))["gap_ev"] == pytest.approx(3.85, abs=0.1)
+    # reference GFN2-xTB (tblite 0.8) gas-phase gaps on ideal geometries: 3.32 (Mo6O19),
+    # 3.85 (W6O19) eV; the tier's default for these anions is GBSA water (3.28 / 3.67 eV)
+    gas = {m: xtb_frontier(build_lindqvist(m), solvation="none")["gap_ev"] for m in ("Mo", "W")}
+    assert gas["Mo"] == pytest.approx(3.32, abs=0.1)
+    assert gas["W"] == pytest.approx(3.85, abs=0.1)
 
 
 def test_relax_keeps_charge_spin_labels_and_lowers_energy():
@@ -30,14 +32,10 @@ def test_relax_keeps_charge_spin_labels_and_lowers_energy():
     assert not np.allclose(relaxed.cart_coords, mol.cart_coords)
 
 
-def test_atomate2_maker_gets_charge_and_jobflow_job_runs():
+def test_relax_maker_keeps_the_charge_in_a_jobflow_job():
     from jobflow import run_locally
 
     mol = build_lindqvist("Mo")
-    maker = gfnxtb_relax_maker(mol)
-    kw = maker.calculator_kwargs
-    assert (kw["charge"], kw["multiplicity"], kw["method"]) == (-2, 1, "GFN2-xTB")
-    assert maker.relax_cell is False
     out = run_locally(XtbRelaxMaker(steps=1).make(mol), ensure_success=True, log=False)
     result = next(iter(out.values()))[1].output
     assert result["molecule"].charge == -2 and result["info"]["steps"] <= 1

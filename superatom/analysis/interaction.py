@@ -16,46 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from superatom.analysis.angular import AngularResult, angular_character, fragment_centres
+from superatom.analysis.angular import AngularResult, angular_character, fragment_spheres
 from superatom.analysis.composition import CompositionResult, Method, orbital_composition
 from superatom.analysis.correlation import CorrelationResult, correlate_channel
 from superatom.analysis.embedding import embed_documents, monomer_atom_labels
 from superatom.analysis.fragment_orbitals import FragmentOrbitalResult, fo_channel
+from superatom.schemas.interaction import InteractionAnalysis, InteractionSummary
+
+__all__ = ["InteractionResult", "InteractionSummary", "analyze_interaction"]
 
 
-class InteractionSummary(BaseModel):
-    """Headline numbers of one spin channel (eV)."""
+class InteractionResult(InteractionAnalysis):
+    """Everything :func:`analyze_interaction` found; energies in eV.
 
-    spin: str
-    homo_splitting_ev: float | None = Field(description="splitting of the monomer HOMO level")
-    lumo_splitting_ev: float | None
-    homo_centroid_shift_ev: float | None
-    lumo_centroid_shift_ev: float | None
-    homo_shift_ev: float | None = Field(description="assembly HOMO - highest monomer HOMO")
-    lumo_shift_ev: float | None
-    gap_monomer_ev: float | None
-    gap_assembly_ev: float | None
-    gap_change_ev: float | None
-    fo_homo_coupling_ev: float | None = Field(description="J_eff of the first monomer pair HOMOs")
-    fo_lumo_coupling_ev: float | None
-    fo_homo_splitting_ev: float | None = Field(description="two-level prediction from the FOs")
-    fo_lumo_splitting_ev: float | None
-    homo_participation_ratio: float | None
-    lumo_participation_ratio: float | None
-    homo_fragment_weights: dict[str, float]
-    lumo_fragment_weights: dict[str, float]
+    The stored form is :class:`~superatom.schemas.interaction.InteractionAnalysis`
+    (``InteractionResult.model_validate(doc.analysis.model_dump())`` gives this back).
+    """
 
-
-class InteractionResult(BaseModel):
-    """Everything :func:`analyze_interaction` found; energies in eV."""
-
-    assembly: str
-    monomers: list[str]
-    spins: list[str]
-    fragment_labels: list[str] = Field(description="label of each assembly atom used below")
-    summary: list[InteractionSummary]
     correlation: CorrelationResult
     fragment_orbitals: FragmentOrbitalResult
     composition: CompositionResult
@@ -104,7 +83,7 @@ def analyze_interaction(
     window: int = 4,
     angular: bool = False,
     angular_fragments: Sequence[str] | None = None,
-    lmax: int = 8,
+    lmax: int = 12,
 ) -> InteractionResult:
     """Correlation + FO couplings + frontier composition of an assembly and its monomers.
 
@@ -122,7 +101,8 @@ def analyze_interaction(
         Frontier window (orbitals below HOMO / above LUMO per monomer) that is followed.
     angular : bool
         Also project the assembly HOMO and LUMO on spherical harmonics about the centre of
-        every fragment (``angular_fragments``, default all fragments of >= 4 atoms).
+        every fragment (``angular_fragments``, default all fragments of >= 4 atoms), in a
+        sphere of the fragment's own size.
     lmax : int
         Highest l of that projection.
 
@@ -157,11 +137,11 @@ def analyze_interaction(
         composition=comp,
     )
     if angular:
-        centres = fragment_centres(assembly.molecule, labels, angular_fragments)
+        spheres = fragment_spheres(assembly.molecule, labels, angular_fragments)
         for chan in assembly.channels:
             picks = [i for i in (chan.homo, chan.lumo) if 0 <= i < len(chan.energy)]
-            for frag, centre in centres.items():
+            for frag, (centre, radius) in spheres.items():
                 result.angular.append(angular_character(
-                    assembly_doc, orbitals=picks, centre=centre, spin=chan.spin, lmax=lmax,
-                    label=frag))
+                    assembly_doc, orbitals=picks, centre=centre, radius=radius, spin=chan.spin,
+                    lmax=lmax, label=frag))
     return result

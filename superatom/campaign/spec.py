@@ -3,7 +3,7 @@
 A campaign lists systems (built by a structure builder or read from a file), interaction
 analyses of assemblies and chain-scaling series. Each calculation runs at the DFT tier or at
 the GFN2-xTB tier, chosen per system (``tier: auto`` picks DFT when the system is small enough
-for the machine, see :func:`choose_tier`).
+for the machine, see :func:`superatom.campaign.plan.resolve_tier`).
 
 Examples
 --------
@@ -115,6 +115,10 @@ class Campaign(_Strict):
         "this machine's memory, cluster jobs get what they ask the scheduler for")
     dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
+    worker_gpu: bool | None = Field(
+        None, description="whether the machine that runs the jobs has a GPU; 'superatom screen' "
+        "sets it for this machine; unset (cluster submission): device=auto jobs are planned "
+        "for a GPU node and decide their device on the worker")
     systems: list[SystemSpec] = Field(default_factory=list)
     interactions: list[InteractionSpec] = Field(default_factory=list)
     chains: list[ChainSpec] = Field(default_factory=list)
@@ -190,15 +194,3 @@ def local_memory_gb() -> float:
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-
-
-def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
-    if requested != "auto":
-        return requested
-    from superatom import engine
-
-    nao = len(engine.ao_layout(molecule, settings))
-    on_gpu = engine.resolve_device(settings.device) == "gpu"
-    limit = campaign.dft_max_nao_gpu if on_gpu else campaign.dft_max_nao_cpu
-    return "dft" if nao <= limit else "xtb"

@@ -4,9 +4,15 @@ Examples
 --------
 >>> from jobflow import run_locally
 >>> from pymatgen.core import Molecule
+>>> from superatom.calc_settings import load_preset
 >>> from superatom.workflows.frontier import FrontierOrbitalMaker
 >>> water = Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.757, 0.587], [0, -0.757, 0.587]])
->>> job = FrontierOrbitalMaker(preset="fast").make(water)
+>>> maker = FrontierOrbitalMaker(settings=load_preset("fast", device="cpu"))
+>>> maker.settings.basis, maker.preset
+('def2-svp', None)
+>>> FrontierOrbitalMaker(preset="fast", settings_overrides={"basis": "sto-3g"}).settings.basis
+'sto-3g'
+>>> job = maker.make(water)
 >>> doc = run_locally(job, ensure_success=True)[job.uuid][1].output   # doctest: +SKIP
 """
 
@@ -25,7 +31,8 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
-from superatom.calc_settings import CalcSettings, load_preset
+from superatom.calc_settings import CalcSettings, as_settings, load_preset
+from superatom.calc_settings.settings import settings_from_dict
 from superatom.db.reuse import find_reusable
 from superatom.schemas.documents import (
     FrontierOrbitalDoc,
@@ -34,7 +41,10 @@ from superatom.schemas.documents import (
 )
 from superatom.schemas.hashing import input_hash
 from superatom.schemas.levels import frontier_levels
-from superatom.workflows.fragments import superposition_density
+from superatom.structures import io as structure_io
+from superatom.workflows.fragments import as_molecule, superposition_density
+
+DEFAULT_PRESET = "screening"
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
@@ -128,6 +138,7 @@ def build_frontier_doc(
         n_electrons=result.n_electrons,
         n_core_ecp=result.n_core_ecp,
         nao=result.nao,
+        nmo=result.nmo,
         e_tot_ha=result.e_tot,
         e_tot_ev=result.e_tot * HARTREE_TO_EV,
         solvent_energy_ha=result.solvent_energy,
@@ -148,7 +159,9 @@ def build_frontier_doc(
         converged=result.converged,
         scf_cycles=result.cycles,
         scf_attempts=result.attempts,
+        scf_state=result.scf_state,
         device=result.device,
+        fallback_reason=result.fallback_reason,
         device_name=result.device_name,
         timings={"scf_s": result.wall_s, **(timings or {})},
         versions=result.versions,
@@ -167,15 +180,25 @@ def build_frontier_doc(
 
 
 def compute_frontier(
-    molecule: Molecule,
-    settings: CalcSettings,
+    molecule: Molecule | Any,
+    settings: CalcSettings | str = "screening",
     metadata: dict[str, Any] | None = None,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    mol=None,
+    progress: Any = None,
 ) -> FrontierOrbitalDoc:
-    """Run the SCF and build the document, outside any workflow manager."""
+    """Run the SCF and build the document, outside any workflow manager.
+
+    ``molecule`` is a pymatgen Molecule or an ASE Atoms; ``settings`` a CalcSettings or a
+    preset name; ``mol`` the engine's already built Mole of ``molecule`` (None: the engine
+    builds it); ``progress(cycle, e_tot_ha, delta_ha)`` is called every SCF cycle.
+    """
     start = time.perf_counter()
-    result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile)
+    molecule = structure_io.as_molecule(molecule)
+    settings = as_settings(settings)
+    result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
+                            mol=mol, progress=progress)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
@@ -194,16 +217,41 @@ def checkpoint_path(digest: str) -> Path:
     return folder / f"{digest}.chk"
 
 
+def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
+                     overrides: dict[str, Any] | None) -> CalcSettings:
+    """One merge: ``settings`` (a value, or its dict), else the preset, then the overrides.
+
+    Examples
+    --------
+    >>> resolve_settings(None, "fast", {"xc": "PBE"}).xc
+    'PBE'
+    >>> resolve_settings(CalcSettings(xc="B3LYP"), None, None).xc
+    'B3LYP'
+    """
+    if settings is None:
+        return load_preset(preset or DEFAULT_PRESET, **(overrides or {}))
+    if isinstance(settings, CalcSettings) and not overrides:
+        return settings
+    base = settings.model_dump() if isinstance(settings, CalcSettings) else dict(settings)
+    return settings_from_dict({**base, **(overrides or {})})
+
+
 @dataclass
 class FrontierOrbitalMaker(Maker):
     """Maker of a frontier-orbital job (HOMO/LUMO, gap, frontier composition).
 
     Parameters
     ----------
-    preset : str
-        Name of a shipped settings preset (``screening``, ``production``, ``gas``, ``fast``).
+    settings : CalcSettings
+        The resolved settings of the calculation (a value that travels unchanged to the
+        engine). Left out, it is resolved once, at construction, from ``preset`` and
+        ``settings_overrides``.
+    preset : str, optional
+        Shipped preset (``screening``, ``production``, ``gas``, ``fast``) the settings come
+        from; also recorded in the document.
     settings_overrides : dict
-        Settings that replace preset values (validated, unknown keys are an error).
+        Settings that replace preset (or ``settings``) values at construction (validated,
+        unknown keys are an error); empty afterwards.
     reuse : bool
         Return the stored result of an identical input (same input hash) instead of
         recomputing it.
@@ -212,16 +260,17 @@ class FrontierOrbitalMaker(Maker):
     """
 
     name: str = "frontier orbitals"
-    preset: str = "screening"
+    settings: CalcSettings | None = None
+    preset: str | None = None
     settings_overrides: dict[str, Any] = field(default_factory=dict)
     reuse: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
     chkfile: str | None = None
     checkpoint: bool = True
 
-    @property
-    def settings(self) -> CalcSettings:
-        return load_preset(self.preset, **self.settings_overrides)
+    def __post_init__(self) -> None:
+        self.settings = resolve_settings(self.settings, self.preset, self.settings_overrides)
+        self.settings_overrides = {}
 
     @job(data="orbitals", output_schema=FrontierOrbitalDoc, config=JobConfig(expose_store=True))
     def make(
@@ -240,8 +289,7 @@ class FrontierOrbitalMaker(Maker):
             Converged monomers cut from this molecule: the SCF starts from the superposition
             of their densities.
         """
-        if isinstance(molecule, dict):  # e.g. the relaxed geometry of an upstream job
-            molecule = Molecule.from_dict(molecule)
+        molecule = as_molecule(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
         store = getattr(CURRENT_JOB, "store", None)
@@ -253,15 +301,16 @@ class FrontierOrbitalMaker(Maker):
             doc.relabel(CURRENT_JOB.job.uuid if CURRENT_JOB.job else None, self.metadata)
             return doc
         guess = "user"
+        mol = engine.build_mole(molecule, settings)  # the one Mole of this job
         if guess_from:
             initial_dm = superposition_density(
-                guess_from, molecule, engine.ao_layout(molecule, settings),
+                guess_from, molecule, engine.ao_metadata(mol)[0],
                 restricted=molecule.spin_multiplicity == 1,
             )
             guess = "superposition"
         chkfile = self.chkfile or (str(checkpoint_path(digest)) if self.checkpoint else None)
         doc = compute_frontier(
-            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile
+            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile, mol=mol
         )
         doc.preset = self.preset
         if doc.scf_guess == "initial_dm":

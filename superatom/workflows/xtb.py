@@ -1,11 +1,14 @@
 """Makers of the GFN-xTB tier: frontier levels (``XtbFrontierMaker``) and relaxation
 (``XtbRelaxMaker``); the tblite calls themselves live in :mod:`superatom.engine.xtb`.
 
-Why not atomate2's ``GFNxTBRelaxMaker`` as is: in atomate2 0.1.5 it defaults to GFN1-xTB and
+atomate2 is not a dependency. Its ``GFNxTBRelaxMaker`` (0.1.5) defaults to GFN1-xTB and
 ``relax_cell=True``, and ``AseAtomsAdaptor`` does not carry ``Molecule.charge`` or the
 multiplicity into the ASE atoms, so with its default ``charge=None`` tblite computes the
-*neutral* species. :func:`gfnxtb_relax_maker` returns an atomate2 maker configured per molecule
-(GFN2-xTB, explicit charge and multiplicity, no cell relaxation) for atomate2 flows.
+*neutral* species of every polyoxometalate anion. Configured per molecule it would do what
+:class:`XtbRelaxMaker` already does through the engine (GFN2-xTB, explicit charge and
+multiplicity, fixed cell), while pulling in atomate2 and its pinned emmet/pymatgen stack for
+one adapter function. The molecule metadata of the stored documents follows emmet-core's
+names (see :func:`superatom.schemas.documents.molecule_metadata`).
 
 Examples
 --------
@@ -24,18 +27,27 @@ from pymatgen.core import Molecule
 
 from superatom.db.reuse import find_reusable
 from superatom.engine.xtb import relax_xtb, xtb_frontier, xtb_versions
+from superatom.engine.xtb_scope import parse_solvation, xtb_applicable
+from superatom.errors import InputError
 from superatom.schemas.hashing import xtb_input_hash
-from superatom.schemas.xtb import XtbFrontierDoc
+from superatom.schemas.xtb import XTB_METHOD, XtbFrontierDoc
+from superatom.workflows.fragments import as_molecule
 
-__all__ = ["XtbFrontierMaker", "XtbRelaxMaker", "gfnxtb_relax_maker"]
+__all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
 
 
 @dataclass
 class XtbFrontierMaker(Maker):
-    """GFN2-xTB frontier levels, optionally after a GFN2-xTB relaxation (``relax=True``)."""
+    """GFN2-xTB frontier levels, optionally after a GFN2-xTB relaxation (``relax=True``).
+
+    ``solvation``: ``"auto"`` (GBSA water for polyoxometalate-like anions), ``"none"`` or
+    ``"gbsa:<solvent>"``. Systems outside the tier's scope (substituted or Ln/Ca-linked
+    polyoxometalates, lanthanides) are refused with an ``InputError`` that says to use DFT.
+    """
 
     name: str = "xtb frontier"
     relax: bool = False
+    solvation: str = "auto"
     fmax: float = 0.05
     max_steps: int = 300
     reuse: bool = True
@@ -44,7 +56,12 @@ class XtbFrontierMaker(Maker):
     @job(output_schema=XtbFrontierDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> XtbFrontierDoc:
         """Compute (or reuse) the xTB frontier levels of ``molecule``."""
-        digest = xtb_input_hash(molecule, self.relax)
+        molecule = as_molecule(molecule)
+        applicable, reason = xtb_applicable(molecule)
+        if not applicable:
+            raise InputError(reason)
+        solvation, _ = parse_solvation(self.solvation, molecule)
+        digest = xtb_input_hash(molecule, self.relax, solvation)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
         previous = find_reusable(store, digest) if self.reuse else None
@@ -58,10 +75,13 @@ class XtbFrontierMaker(Maker):
         geometry = molecule
         if self.relax:
             geometry, relax_info = relax_xtb(molecule, fmax=self.fmax, steps=self.max_steps)
-        levels = xtb_frontier(geometry)
+        levels = xtb_frontier(geometry, solvation=solvation)
+        phase = "gas phase" if solvation == "none" else solvation.replace(":", " ")
         return XtbFrontierDoc(
             **{**XtbFrontierDoc.describe(molecule, self.metadata), "molecule": geometry.as_dict()},
             job_uuid=job_uuid,
+            method=f"{XTB_METHOD} ({phase})",
+            settings={"xc": XTB_METHOD, "basis": None, "solvent": solvation},
             e_tot_ha=levels["energy_ha"],
             homo_ev=levels["homo_ev"],
             lumo_ev=levels["lumo_ev"],
@@ -74,26 +94,6 @@ class XtbFrontierMaker(Maker):
             versions=xtb_versions(),
             input_hash=digest,
         )
-
-
-def gfnxtb_relax_maker(molecule, steps: int = 200, fmax: float = 0.05):
-    """An atomate2 ``GFNxTBRelaxMaker`` set up for ``molecule`` (GFN2, charge, multiplicity).
-
-    Examples
-    --------
-    >>> from superatom.structures.lindqvist import build_lindqvist
-    >>> gfnxtb_relax_maker(build_lindqvist()).calculator_kwargs["charge"]
-    -2
-    """
-    from atomate2.ase.jobs import GFNxTBRelaxMaker
-
-    maker = GFNxTBRelaxMaker(relax_cell=False, steps=steps, relax_kwargs={"fmax": fmax})
-    kwargs = dict(maker.calculator_kwargs)
-    kwargs.pop("guess", None)
-    kwargs.update(method="GFN2-xTB", charge=round(molecule.charge),
-                  multiplicity=int(molecule.spin_multiplicity), verbosity=0)  # fmt: skip
-    maker.calculator_kwargs = kwargs
-    return maker
 
 
 @dataclass
