@@ -210,3 +210,28 @@ def test_honeycomb_pore_option_of_clusterphene():
     d = pore.distance_matrix
     assert all(np.sum((syms == "O") & (d[i] < 2.8)) == 8 for i in np.flatnonzero(syms == "Y"))
     assert mo_warnings(pore) == [] and not nonbonded_contacts(pore)
+
+
+_ALL_BUILDERS = [
+    ("keggin", {}), ("keggin", {"isomer": "beta"}), ("keggin", {"heteroatom": "Si", "metal": "Mo"}),
+    ("lindqvist", {"metal": "Mo"}), ("dawson", {}), ("dawson", {"substituent": "La"}),
+    ("dawson", {"substituent": "Co"}), ("anderson", {}), ("substituted", {"metal": "none"}),
+    ("substituted", {"metal": "Co"}), ("dimer", {"type": "sandwich"}), ("dimer", {"type": "ca"}),
+    ("ca-chain", {"n": 3}), ("clusterphene", {"n": 2}), ("au25", {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind, options", _ALL_BUILDERS)
+def test_every_builder_passes_the_geometry_checks(kind, options):
+    from superatom.structures.registry import build_structure
+
+    mol = build_structure(kind, **options)
+    assert mo_warnings(mol) == []
+    assert nonbonded_contacts(mol) == []
+
+
+def test_bond_class_of_a_transition_metal_substituent_is_not_judged_as_terminal():
+    dev = mo_deviations(build_substituted("Co"))
+    # the four W-O(Co) bonds keep bridging lengths; they are not terminal W=O (1.69-1.72)
+    assert dev["W-O(TM)"]["n"] == 4 and "reference" not in dev["W-O(TM)"]
+    assert dev["W-Ot"]["max"] < 1.72

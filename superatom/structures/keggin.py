@@ -187,9 +187,12 @@ def build_keggin(
         raise InputError(f"unknown Keggin isomer '{isomer}': use alpha or beta")
     targets = keggin_targets(heteroatom, metal)
     frame = keggin_frame(heteroatom, metal)
+    extra = {}
     if isomer == "beta":
         frame = _beta_rotate(frame)
-    frame = frame.polished(targets)
+        # the rotated cap crowds its O against the belt: let O around each M repel
+        extra = {"repel_around": frame.indices("M")}
+    frame = frame.polished(targets, **extra)
     charge = keggin_charge(heteroatom)
     name = label or f"{heteroatom}{metal}12"
     mol = make_molecule(frame.symbols, frame.coords, charge, 1, [f"{name}#0"] * len(frame.symbols))

@@ -275,7 +275,8 @@ def _o_partners(mol: Molecule) -> dict[int, list[int]]:
             s = syms[j]
             if j == i or s == "O":
                 continue
-            cut = _BOND_CUT.get(s, 2.9 if s in _LINKERS else 2.0)
+            metal_cut = 2.9 if s in _LINKERS else 2.6  # Ln/Ca vs 3d/4d substituents
+            cut = _BOND_CUT.get(s, metal_cut if Element(s).is_metal else 2.0)
             if np.linalg.norm(xyz[j] - xyz[i]) < cut:
                 nb.append(j)
         out[i] = nb
@@ -296,6 +297,8 @@ def _bond_class(syms: list[str], metal: int, partners: list[int]) -> str | None:
     n_m = sum(s in _ADDENDA for s in others)
     if any(s in _HETERO for s in others):
         return f"{m}-Oa"
+    if any(Element(s).is_metal and s not in _ADDENDA and s not in _LINKERS for s in others):
+        return f"{m}-O(TM)"  # bound to a transition-metal substituent or Anderson centre
     if any(s in _LINKERS for s in others):
         return f"{m}-OLn" if n_m == 1 else None
     return {1: f"{m}-Ot", 2: f"{m}-Ob", 6: f"{m}-Oc6"}.get(n_m)
