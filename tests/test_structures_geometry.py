@@ -235,3 +235,14 @@ def test_bond_class_of_a_transition_metal_substituent_is_not_judged_as_terminal(
     # the four W-O(Co) bonds keep bridging lengths; they are not terminal W=O (1.69-1.72)
     assert dev["W-O(TM)"]["n"] == 4 and "reference" not in dev["W-O(TM)"]
     assert dev["W-Ot"]["max"] < 1.72
+
+
+@pytest.mark.parametrize("name", list(STANDARD_SET))
+def test_shipped_standard_files_are_the_builders_output(name):
+    from superatom.structures.registry import build_structure
+
+    kind, options = STANDARD_SET[name]
+    built, shipped = build_structure(kind, **options), load_standard(name)
+    assert [s.specie for s in built] == [s.specie for s in shipped]
+    assert np.allclose(built.cart_coords, shipped.cart_coords, atol=1e-5)
+    assert (built.charge, built.spin_multiplicity) == (shipped.charge, shipped.spin_multiplicity)
