@@ -188,7 +188,7 @@ def test_query_filters_and_dataframe(campaign_dir):
     assert {r["name"] for r in query_results(store, formula="H2O")} >= {"water"}
     w_rows = query_results(store, elements=["W"])
     assert [r["name"] for r in w_rows] == ["lindqvist-W"]
-    assert all(r["method"] == "GFN2-xTB (gas phase)" for r in w_rows)
+    assert all(r["method"] == "GFN2-xTB (gbsa water)" for r in w_rows)  # POM anion: solvated
     assert all(r["gap_ev"] >= 10 for r in query_results(store, gap_min=10))
     assert len(query_results(store, gap_max=5)) == 1  # only the Lindqvist at xTB
     assert {r["n_units"] for r in query_results(store, n_units=2)} == {2}
