@@ -69,6 +69,14 @@ class CalcSettings(BaseModel):
     def _lower(cls, value: str | None) -> str | None:
         return value.lower() if isinstance(value, str) else value
 
+    @field_validator("basis", "fallback_basis", "aux_basis", "ecp")
+    @classmethod
+    def _a_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or "/" in value or "\\" in value):
+            raise ValueError("must be a basis name such as def2-svp, not a path or text with "
+                             "control characters (basis files are never read)")
+        return value
+
     def spin_treatment(self, multiplicity: int) -> str:
         """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""
         return "RKS" if multiplicity == 1 else "UKS"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from superatom.cli.common import console, handle_errors, print_json
+from superatom.cli.common import console, fail, handle_errors, print_json
 
 COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_ev", "lumo_ev",
            "gap_ev", "system_class", "campaign", "n_units")
@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         """List stored frontier-orbital results, newest first."""
         from superatom.db import open_store, query_results
 
+        if limit < 0:
+            raise fail(f"--limit {limit} is negative: give 0 (all) or a positive count")
         rows = query_results(
             open_store(db), formula=formula, system_class=system_class, campaign=campaign,
             elements=element or None, functional=functional, basis=basis, preset=preset,

@@ -9,6 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from superatom.cli.common import console, fail, handle_errors, print_json
+from superatom.errors import InputError
+from superatom.names import check_name, file_safe
 
 
 def _plan_table(plan: list[dict]) -> Table:
@@ -21,6 +23,14 @@ def _plan_table(plan: list[dict]) -> Table:
                                                        "n_atoms", "charge", "multiplicity",
                                                        "jobs")])
     return table
+
+
+def _report_folder(out: Path | None, name: str) -> Path:
+    """``--out`` or ``./<name>_report``; a file there is a one-line error."""
+    folder = out if out is not None else Path(f"{file_safe(name)}_report")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"report folder {folder} is a file: give another --out")
+    return folder
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +55,7 @@ def register(app: typer.Typer) -> None:
         from superatom.db import open_store
 
         campaign = load_campaign(campaign_file)
+        folder = _report_folder(out, campaign.name)
         if campaign.memory_cap_gb is None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
         store = open_store(db)
@@ -68,7 +79,7 @@ def register(app: typer.Typer) -> None:
                 progress.update(task, advance=1, description=f"{name}: {status}")
 
             summary = run_flow(flow, store, on_job_done=done)
-        report = write_report(store, campaign.name, out or Path(f"{campaign.name}_report"))
+        report = write_report(store, campaign.name, folder)
         result = {"campaign": campaign.name, "completed": summary.completed,
                   "reused": summary.reused, "failed": summary.failed,
                   "skipped": summary.skipped, "report_files": report["files"], "plan": plan}
@@ -91,7 +102,7 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
     ) -> None:
         """Regenerate a campaign's report from the store alone."""
-        from superatom.campaign.report import write_report
+        from superatom.campaign.report import collect_campaign, write_report
         from superatom.db import open_store
 
         name = campaign
@@ -99,8 +110,10 @@ def register(app: typer.Typer) -> None:
             from superatom.campaign.spec import load_campaign
 
             name = load_campaign(campaign).name
-        result = write_report(open_store(db), name, out or Path(f"{name}_report"))
-        if not result["data"]["systems"]:
+        folder = _report_folder(out, check_name(name, "campaign name"))
+        store = open_store(db)
+        if not collect_campaign(store, name)["systems"]:  # nothing written for no results
             raise fail(f"no stored results for campaign '{name}': run 'superatom screen' first")
+        result = write_report(store, name, folder)
         for path in result["files"]:
             console.print(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jobflow import JobStore
@@ -15,6 +16,7 @@ SUMMARY_FIELDS = [
     "output.e_tot_ha",
     "output.converged", "output.system_class", "output.campaign", "output.n_units",
     "output.device", "output.created_at", "output.input_hash", "output.reused_from",
+    "output.aliases",
 ]
 
 
@@ -69,10 +71,30 @@ def build_filter(
     if gap_max is not None:
         gap["$lte"] = gap_max
     if gap:
+        if gap_min is not None and gap_max is not None and gap_min > gap_max:
+            raise InputError(f"gap range {gap_min} to {gap_max} eV is empty: give the smaller "
+                             "value as --gap-min")
         criteria["output.gap_ev"] = gap
     if since:
-        criteria["completed_at"] = {"$gte": since}
+        criteria["completed_at"] = {"$gte": parse_since(since)}
     return criteria
+
+
+def parse_since(text: str) -> str:
+    """An ISO date or date-time as the ISO text jobflow stores in ``completed_at``.
+
+    Examples
+    --------
+    >>> parse_since("2026-11-01")
+    '2026-11-01T00:00:00'
+    """
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=None).isoformat()
+    except ValueError:
+        raise InputError(f"--since '{text}' is not an ISO date: write it as YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM") from None
 
 
 def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +112,26 @@ def query_results(store: JobStore | None = None, **filters: Any) -> list[dict[st
     rows = store.query(
         build_filter(**filters), properties=SUMMARY_FIELDS, sort={"completed_at": -1}
     )
-    return [_flatten(row) for row in rows]
+    return unique_results([_flatten(row) for row in rows])
+
+
+def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest row of every input hash: a result reused by later runs is listed once.
+
+    Examples
+    --------
+    >>> unique_results([{"uuid": "b", "input_hash": "h"}, {"uuid": "a", "input_hash": "h"}])
+    [{'uuid': 'b', 'input_hash': 'h'}]
+    """
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        digest = row.get("input_hash")
+        if digest in seen:
+            continue
+        seen.add(digest)
+        unique.append(row)
+    return unique
 
 
 def results_frame(store: JobStore | None = None, **filters: Any):
@@ -107,8 +148,9 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     """
     store = _connected(store)
     doc = store.query_one({"uuid": uuid}, load=True)
-    if doc is None and len(uuid) >= 4:
-        matches = list(store.query({"uuid": {"$regex": f"^{uuid}"}}, properties=["uuid"]))
+    if doc is None and len(uuid) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", uuid):
+        matches = list(store.query({"uuid": {"$regex": f"^{re.escape(uuid)}"}},
+                                   properties=["uuid"]))
         if len(matches) > 1:
             raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
         if matches:
@@ -116,6 +158,12 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     if doc is None:
         raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
     output = doc["output"]
-    if "input_hash" not in output:
-        raise InputError(f"result '{uuid}' is not a frontier-orbital document")
+    if "input_hash" not in output or output.get("doc_type") == "xtb_frontier":
+        kind = "an xTB result" if output.get("doc_type") == "xtb_frontier" else "not a result"
+        raise InputError(f"'{uuid}' is {kind} with orbitals: give the uuid of a DFT "
+                         "frontier-orbital result ('superatom query' lists them)")
+    if output.get("orbitals") is None and output.get("reused_from"):
+        from superatom.db.reuse import with_arrays
+
+        output = with_arrays(store, output)
     return FrontierOrbitalDoc(**output)

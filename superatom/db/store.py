@@ -24,6 +24,7 @@ from jobflow import JobStore
 from maggma.stores import MontyStore
 from platformdirs import user_config_dir, user_data_dir
 
+from superatom.errors import InputError
 from superatom.yamlfile import read_yaml_mapping
 
 DATABASE_NAME = "superatom"
@@ -46,7 +47,10 @@ class LockedMontyStore(MontyStore):
     def connect(self, force_reset: bool = False):
         # montydb writes its storage config file and creates tables on connect: two
         # processes opening a new store at the same moment must not interleave that
-        Path(self.database_path).mkdir(parents=True, exist_ok=True)
+        folder = Path(self.database_path)
+        if (folder / "monty.storage.cfg").exists() and not force_reset:
+            return super().connect()  # an existing store: no lock file, so read-only works
+        folder.mkdir(parents=True, exist_ok=True)
         with self._write_lock():
             return super().connect(force_reset=force_reset)
 
@@ -57,6 +61,49 @@ class LockedMontyStore(MontyStore):
     def remove_docs(self, criteria):
         with self._write_lock():
             return super().remove_docs(criteria)
+
+
+class _HeldDocuments:
+    """Stands in for the documents store while :class:`ResultStore` writes the arrays."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[list[dict], Any]] = []
+
+    def update(self, docs, key=None) -> None:
+        self.batches.append((docs if isinstance(docs, list) else [docs], key))
+
+
+class ResultStore(JobStore):
+    """A jobflow ``JobStore`` that never shows a result before its arrays are stored.
+
+    jobflow writes an output document first and its large arrays (``data`` store) after it,
+    so a kill between the two leaves a document whose arrays are missing. Here the arrays are
+    written first and the document last. A reused result (``output.reused_from`` set, no
+    arrays of its own) gets a link to the arrays of the result it reuses instead of a copy:
+    loading either document gives the same arrays and the data store does not grow.
+    """
+
+    def update(self, docs, key=None, save=None):
+        documents, held = self.docs_store, _HeldDocuments()
+        self.docs_store = held
+        try:
+            super().update(docs, key=key, save=save)
+        finally:
+            self.docs_store = documents
+        for batch, batch_key in held.batches:
+            for doc in batch:
+                self._link_reused_arrays(doc)
+            documents.update(batch, key=batch_key)
+
+    def _link_reused_arrays(self, doc: dict) -> None:
+        output = doc.get("output")
+        if not isinstance(output, dict) or not output.get("reused_from"):
+            return
+        original = self.docs_store.query_one({"uuid": output["reused_from"]},
+                                             properties=["output.orbitals"])
+        arrays = ((original or {}).get("output") or {}).get("orbitals")
+        if output.get("orbitals") is None and isinstance(arrays, dict) and "blob_uuid" in arrays:
+            output["orbitals"] = arrays
 
 
 def config_path() -> Path:
@@ -89,8 +136,25 @@ def store_location(location: str | os.PathLike | None = None) -> str:
     return str(Path(user_data_dir("superatom")) / "db")
 
 
+def store_folder(where: str) -> Path:
+    """The absolute folder of a montydb store, created if needed; a file or a path that
+    cannot hold a folder is a one-line InputError."""
+    folder = Path(where).expanduser().resolve()  # a relative --db stays where it was meant
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"store {folder} is a file, not a folder: give a folder for --db")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the store folder {folder} ({err.strerror}): give a "
+                         "writable folder for --db") from None
+    return folder
+
+
 def open_store(location: str | os.PathLike | None = None) -> JobStore:
     """A jobflow ``JobStore`` with a ``data`` store for large arrays (not yet connected)."""
+    if location is not None and not str(location).strip():
+        raise InputError("--db is empty: give a store folder or a mongodb:// URI, or leave it "
+                         "out for the default store")
     where = store_location(location)
     database = read_config().get("database", DATABASE_NAME) if location is None else DATABASE_NAME
     if is_mongo_uri(where):
@@ -99,10 +163,9 @@ def open_store(location: str | os.PathLike | None = None) -> JobStore:
         docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS)
         data = MongoStore.from_uri(where, database=database, collection_name=DATA)
     else:
-        folder = Path(where).expanduser().resolve()  # a relative --db stays where it was meant
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = store_folder(where)
         docs = LockedMontyStore(OUTPUTS, database_path=str(folder), database_name=database,
                                 storage="sqlite")
         data = LockedMontyStore(DATA, database_path=str(folder), database_name=database,
                                 storage="sqlite")
-    return JobStore(docs, additional_stores={"data": data})
+    return ResultStore(docs, additional_stores={"data": data})

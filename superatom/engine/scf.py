@@ -130,6 +130,7 @@ def run_scf(
     settings: CalcSettings,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    restart_from: list[str] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -146,8 +147,10 @@ def run_scf(
     initial_dm : numpy.ndarray, optional
         Starting AO density matrix (e.g. superposition of monomer densities).
     chkfile : str, optional
-        PySCF checkpoint file; an existing one is used as the starting guess (restart after
-        a walltime kill) and it is updated as the SCF proceeds.
+        PySCF checkpoint file, updated as the SCF proceeds; an existing readable one that
+        fits the molecule is the starting guess (restart after a walltime kill).
+    restart_from : list of str, optional
+        Checkpoints to try as starting guess instead of ``chkfile`` (the first that fits).
 
     Examples
     --------
@@ -164,14 +167,12 @@ def run_scf(
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
-    if chkfile and os.path.exists(chkfile):  # restart after a walltime kill or a crash
-        from pyscf import scf as pyscf_scf
-
-        try:
-            dm = mf.make_rdm1(*_chk_orbitals(pyscf_scf, chkfile))
+    for candidate in restart_from if restart_from is not None else [chkfile]:
+        orbitals = read_checkpoint(candidate, mol) if candidate else None
+        if orbitals is not None:  # restart after a walltime kill or a crash
+            dm = mf.make_rdm1(*orbitals)
             guess = "checkpoint"
-        except (KeyError, OSError, ValueError):
-            pass  # unreadable or foreign checkpoint: keep the other guess
+            break
     if chkfile:
         mf.chkfile = chkfile
     attempts: list[dict[str, Any]] = []
@@ -226,9 +227,27 @@ def run_scf(
     return result
 
 
-def _chk_orbitals(pyscf_scf, chkfile: str):
-    data = pyscf_scf.chkfile.load(chkfile, "scf")
-    return np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+def read_checkpoint(chkfile: str, mol) -> tuple[np.ndarray, np.ndarray] | None:
+    """MO coefficients and occupations saved in a PySCF checkpoint, if they fit ``mol``.
+
+    A missing, truncated, locked or foreign file (one without an ``scf`` group, as a job
+    killed before its first SCF step leaves, or one of another molecule or spin) gives None:
+    a checkpoint is only ever a starting guess.
+    """
+    if not os.path.isfile(chkfile):
+        return None
+    from pyscf.scf import chkfile as pyscf_chkfile
+
+    try:
+        data = pyscf_chkfile.load(chkfile, "scf")
+        coeff, occ = np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+    except Exception:  # TypeError (no 'scf' group), KeyError, OSError (HDF5 lock), ...
+        return None
+    spin_axes = 2 if mol.spin == 0 else 3
+    fits = (coeff.ndim == spin_axes and coeff.shape[-2] == mol.nao
+            and occ.shape == coeff.shape[:-2] + coeff.shape[-1:]
+            and np.all(np.isfinite(coeff)) and abs(occ.sum() - mol.nelectron) < 1e-6)
+    return (coeff, occ) if fits else None
 
 
 def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
+from superatom.names import check_name
 from superatom.schemas.arrays import StoredArray
 
 
@@ -69,6 +70,24 @@ class OrbitalLevel(BaseModel):
 LABEL_KEYS = ("name", "system_class", "campaign", "n_units")
 
 
+def formula_name(composition) -> str:
+    """Default name of a molecule: its reduced formula when that counts exactly its atoms,
+    else its Hill formula (OH- is 'HO', not pymatgen's peroxide-style 'H2O2').
+
+    Examples
+    --------
+    >>> from pymatgen.core import Composition
+    >>> [formula_name(Composition(f)) for f in ("OH", "H2O", "H")]
+    ['HO', 'H2O', 'H']
+    """
+    from pymatgen.core import Composition
+
+    reduced = composition.reduced_formula
+    if Composition(reduced) == composition:
+        return reduced
+    return composition.hill_formula.replace(" ", "")
+
+
 class SystemRecord(BaseModel):
     """Which system a stored result is about: identity, labels and geometry (Angstrom)."""
 
@@ -87,6 +106,7 @@ class SystemRecord(BaseModel):
     molecule: dict[str, Any] = Field(description="pymatgen Molecule.as_dict(), Angstrom")
     input_hash: str
     reused_from: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="labels it was reused under")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @staticmethod
@@ -94,9 +114,12 @@ class SystemRecord(BaseModel):
         """Identity fields of ``molecule`` plus the labels (and free tags) in ``metadata``."""
         meta = dict(metadata or {})
         labels = {key: meta.pop(key, None) for key in LABEL_KEYS}
+        for key in ("name", "campaign"):
+            if labels[key] is not None:
+                labels[key] = check_name(labels[key], key)
         return {
             **labels,
-            "name": labels["name"] or molecule.composition.reduced_formula,
+            "name": labels["name"] or formula_name(molecule.composition),
             "tags": meta,
             "formula": molecule.composition.formula.replace(" ", ""),
             "reduced_formula": molecule.composition.reduced_formula,
