@@ -25,7 +25,7 @@ from pydantic import AfterValidator
 from superatom.errors import InputError
 
 MAX_NAME_LENGTH = 120
-_UNSAFE_IN_SCRIPT = re.compile(r"[^A-Za-z0-9._+()\-=,]")
+_UNSAFE_IN_SCRIPT = re.compile(r"[^A-Za-z0-9._+=,\-]")
 
 
 def check_name(name: str, what: str = "name") -> str:

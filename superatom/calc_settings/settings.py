@@ -45,13 +45,13 @@ class CalcSettings(BaseModel):
     )
     grids_level: int = Field(3, ge=0, le=9)
     conv_tol: float = Field(1e-9, gt=0, lt=1e-3)
-    max_cycle: int = Field(100, ge=1)
+    max_cycle: int = Field(100, ge=1, le=100_000)
     solvent: Literal["none", "pcm", "smd"] = "none"
     solvent_eps: float = Field(78.3553, gt=1.0, description="Dielectric constant for C-PCM.")
     solvent_name: str = Field("water", description="Solvent name for SMD.")
     dispersion: Literal["none", "d3bj", "d4"] = "none"
     device: Literal["auto", "cpu", "gpu"] = "auto"
-    max_memory_mb: int = Field(4000, ge=100)
+    max_memory_mb: int = Field(4000, ge=100, le=100_000_000)
     frontier_window: int = Field(
         6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
     )

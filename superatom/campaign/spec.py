@@ -181,10 +181,16 @@ def build_system(spec: SystemSpec, base_dir: str = ".") -> Molecule:
         options = {k: v for k, v in spec.build.items() if k != "kind"}
         molecule = build_structure(spec.build["kind"], **options)
     if spec.charge is not None or spec.multiplicity is not None:
-        molecule.set_charge_and_spin(
-            spec.charge if spec.charge is not None else molecule.charge,
-            spec.multiplicity if spec.multiplicity is not None else None,
-        )
+        from superatom.structures.io import electron_count, resolve_multiplicity
+
+        charge = spec.charge if spec.charge is not None else round(molecule.charge)
+        symbols = [site.specie.symbol for site in molecule]
+        try:  # same rules as a file: no silent doublet, multiplicity >= 1 and of right parity
+            multiplicity = resolve_multiplicity(electron_count(symbols, charge),
+                                                spec.multiplicity)
+        except InputError as err:
+            raise InputError(f"system '{spec.name}': {err}") from None
+        molecule.set_charge_and_spin(charge, multiplicity)
     return molecule
 
 

@@ -116,20 +116,23 @@ def query_results(store: JobStore | None = None, **filters: Any) -> list[dict[st
 
 
 def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest row of every input hash: a result reused by later runs is listed once.
+    """The newest row of every (input hash, name, campaign): a result reused under the same
+    label (``superatom run`` twice) is listed once; another label is its own row.
 
     Examples
     --------
-    >>> unique_results([{"uuid": "b", "input_hash": "h"}, {"uuid": "a", "input_hash": "h"}])
-    [{'uuid': 'b', 'input_hash': 'h'}]
+    >>> rows = [{"uuid": "b", "input_hash": "h", "name": "w"}, {"uuid": "a", "input_hash": "h",
+    ...         "name": "w"}, {"uuid": "c", "input_hash": "h", "name": "x"}]
+    >>> [row["uuid"] for row in unique_results(rows)]
+    ['b', 'c']
     """
-    seen: set[str] = set()
+    seen: set[tuple] = set()
     unique = []
     for row in rows:
-        digest = row.get("input_hash")
-        if digest in seen:
+        key = (row.get("input_hash"), row.get("name"), row.get("campaign"))
+        if key in seen:
             continue
-        seen.add(digest)
+        seen.add(key)
         unique.append(row)
     return unique
 

@@ -80,7 +80,8 @@ class ResultStore(JobStore):
     so a kill between the two leaves a document whose arrays are missing. Here the arrays are
     written first and the document last. A reused result (``output.reused_from`` set, no
     arrays of its own) gets a link to the arrays of the result it reuses instead of a copy:
-    loading either document gives the same arrays and the data store does not grow.
+    loading either document gives the same arrays and the data store does not grow; it
+    replaces an earlier reuse record of the same result under the same name and campaign.
     """
 
     def update(self, docs, key=None, save=None):
@@ -94,6 +95,19 @@ class ResultStore(JobStore):
             for doc in batch:
                 self._link_reused_arrays(doc)
             documents.update(batch, key=batch_key)
+            for doc in batch:
+                self._drop_older_reuse(doc)
+
+    def _drop_older_reuse(self, doc: dict) -> None:
+        """Keep one reuse record per label: a rerun replaces the earlier identical one."""
+        output = doc.get("output")
+        if not isinstance(output, dict) or not output.get("reused_from"):
+            return
+        self.docs_store.remove_docs({
+            "uuid": {"$ne": doc["uuid"]},
+            **{f"output.{key}": output.get(key)
+               for key in ("reused_from", "input_hash", "name", "campaign")},
+        })
 
     def _link_reused_arrays(self, doc: dict) -> None:
         output = doc.get("output")
