@@ -126,7 +126,7 @@ def test_a_good_checkpoint_is_used_for_the_restart(tmp_path, dimer):
     first = engine.run_scf(dimer, settings, chkfile=str(tmp_path / "a.chk"))
     mol = engine.build_mole(dimer, settings)
     coeff, occ = engine.scf.read_checkpoint(str(tmp_path / "a.chk"), mol)
-    assert np.allclose(occ, first.mo_occ)
+    assert np.allclose(occ, first.mo_occ) and coeff.shape == first.mo_coeff.shape
     again = engine.run_scf(dimer, settings, chkfile=str(tmp_path / "b.chk"),
                            restart_from=[str(tmp_path / "missing.chk"), str(tmp_path / "a.chk")])
     assert again.extra["guess"] == "checkpoint" and again.cycles < first.cycles
