@@ -28,11 +28,11 @@ MAX_NAME_LENGTH = 120
 _UNSAFE_IN_SCRIPT = re.compile(r"[^A-Za-z0-9._+=,\-]")
 
 
-def check_name(name: str, what: str = "name") -> str:
+def check_name(name: str, what: str = "name", limit: int = MAX_NAME_LENGTH) -> str:
     """Return ``name`` stripped of outer blanks, or raise a one-line :class:`InputError`.
 
-    A valid name is 1 to 120 printable characters without ``/``, ``\\\\`` or control
-    characters, and is not ``.`` or ``..``.
+    A valid name is 1 to ``limit`` (120) printable characters without ``/``, ``\\\\`` or
+    control characters, and is not ``.`` or ``..``.
     """
     if not isinstance(name, str):
         raise InputError(f"{what} must be text, not {type(name).__name__}")
@@ -41,9 +41,8 @@ def check_name(name: str, what: str = "name") -> str:
         raise InputError(f"{what} must not be empty")
     if not value.isprintable():
         raise InputError(f"{what} {name!r} contains a control character: use printable text")
-    if len(value) > MAX_NAME_LENGTH:
-        raise InputError(f"{what} is {len(value)} characters long: keep it under "
-                         f"{MAX_NAME_LENGTH + 1}")
+    if len(value) > limit:
+        raise InputError(f"{what} is {len(value)} characters long: keep it under {limit + 1}")
     if "/" in value or "\\" in value or value in {".", ".."}:
         raise InputError(f"{what} {value!r} looks like a path: use a plain name without '/', "
                          "'\\' or '..'")

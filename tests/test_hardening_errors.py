@@ -205,3 +205,9 @@ def test_settings_numbers_are_bounded():
         with pytest.raises(InputError, match=key):
             load_preset("fast", **{key: value})
     assert math.isfinite(load_preset("fast", max_cycle=500).max_cycle)
+
+
+@pytest.mark.parametrize("name", ["a\nb", "../x", "with space"])
+def test_hpc_project_names_are_refused(tmp_path, name):
+    assert "project name" in one_error_line(["hpc", "init", name, "-o", str(tmp_path / "p")])
+    assert not (tmp_path / "p").exists()

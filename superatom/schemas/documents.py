@@ -68,6 +68,7 @@ class OrbitalLevel(BaseModel):
 
 
 LABEL_KEYS = ("name", "system_class", "campaign", "n_units")
+LABEL_LENGTH = 200  # a user's name (<= 120) plus what campaigns add ("h2-1 (xTB relax)")
 
 
 def formula_name(composition) -> str:
@@ -116,7 +117,7 @@ class SystemRecord(BaseModel):
         labels = {key: meta.pop(key, None) for key in LABEL_KEYS}
         for key in ("name", "campaign"):
             if labels[key] is not None:
-                labels[key] = check_name(labels[key], key)
+                labels[key] = check_name(labels[key], key, limit=LABEL_LENGTH)
         return {
             **labels,
             "name": labels["name"] or formula_name(molecule.composition),
