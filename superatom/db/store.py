@@ -86,11 +86,9 @@ class ResultStore(JobStore):
 
     def update(self, docs, key=None, save=None):
         documents, held = self.docs_store, _HeldDocuments()
-        self.docs_store = held
-        try:
-            super().update(docs, key=key, save=save)
-        finally:
-            self.docs_store = documents
+        arrays_only = object.__new__(type(self))  # the same connected stores, but the
+        arrays_only.__dict__.update(self.__dict__, docs_store=held)  # documents held back
+        super(ResultStore, arrays_only).update(docs, key=key, save=save)
         for batch, batch_key in held.batches:
             for doc in batch:
                 self._link_reused_arrays(doc)
