@@ -138,3 +138,12 @@ def test_analyze_optical_gap_matches_direct_tda(app, filled_store):
     assert data["optical_gap_ev"] == pytest.approx(td.e[0] * 27.211386245988, abs=2e-3)
     assert data["measured_gap_ev"] == 12.0
     assert data["deviation_ev"] is not None
+    # the excitations are a stored TDA document, reused on the second call
+    stored = open_store(db)
+    stored.connect()
+    tda = stored.query_one({"uuid": data["uuid"]})["output"]
+    assert tda["doc_type"] == "tda" and tda["ground_state_uuid"] == uuids["mono"]
+    assert tda["excitations"][0]["energy_ev"] == pytest.approx(data["optical_gap_ev"])
+    again = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
+                                     "--nstates", "2", "--json"])
+    assert json.loads(again.output)["reused_from"] == data["uuid"]

@@ -103,10 +103,15 @@ def test_export_orbitals_open_shell_and_bad_label(tmp_path):
 def test_optical_gap_matches_direct_pyscf_tda():
     from pyscf import dft
 
+    from superatom.analysis.docdata import settings_of
     from superatom.engine import build_mole
+    from superatom.workflows.tda import compute_tda
 
     doc = water_doc()
-    res = optical_gap(doc, nstates=3, measured_gap_ev=7.4)
+    tda = compute_tda(doc.to_molecule(), settings_of(doc), nstates=3)
+    assert tda.doc_type == "tda" and tda.input_hash and tda.scf_attempts[-1]["converged"]
+    assert tda.ks_gap_ev == pytest.approx(doc.gap_ev, abs=1e-5)  # same ground state
+    res = optical_gap(tda, measured_gap_ev=7.4)
     assert len(res.states) == 3 and res.converged
     reference = res.first_bright_ev or res.optical_gap_ev
     assert res.deviation_ev == pytest.approx(reference - 7.4)

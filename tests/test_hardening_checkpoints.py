@@ -39,7 +39,7 @@ JOB_SCRIPT = textwrap.dedent("""
 
     molecule = read_molecule(sys.argv[1])
     job = FrontierOrbitalMaker(preset="fast", settings_overrides={settings!r}).make(molecule)
-    run_locally(job, store=open_store(sys.argv[2]), log=False, ensure_success=True)
+    run_locally(job, store=open_store(sys.argv[2]), log=True, ensure_success=True)
     print("stored", job.uuid)
 """).format(settings=SETTINGS)
 

@@ -133,8 +133,8 @@ def test_hydroxide_is_named_by_its_own_formula(stored):
 
 ANALYZE_CASES = {
     "regex uuid": (["analyze", "(((("], "no stored result"),
-    "xtb result analysed": (["analyze", "{xtb}"], "xtb result"),
-    "xtb result compared": (["compare", "{dft}", "{xtb}"], "xtb result"),
+    "xtb result analysed": (["analyze", "{xtb}"], "xtb levels-only result"),
+    "xtb result compared": (["compare", "{dft}", "{xtb}"], "xtb levels-only result"),
     "lmax -1": (["analyze", "{dft}", "-w", "superatom", "--lmax", "-1"], "--lmax"),
     "unknown fragment": (["analyze", "{dft}", "-w", "superatom", "--fragment", "nope"],
                          "--fragment"),

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from superatom import engine
 from superatom.calc_settings import load_preset
-from superatom.campaign.flow import build_campaign_flow
+from superatom.campaign.flow import build_campaign_flow, run_prescreen
+from superatom.campaign.plan import plan_campaign
 from superatom.campaign.resources import plan_resources
 from superatom.campaign.runner import run_flow
 from superatom.campaign.spec import load_campaign
@@ -65,9 +66,10 @@ def campaign_dir(tmp_path):
 def test_superposition_guess_saves_cycles_and_gives_same_state(tmp_path):
     store = open_store(tmp_path / "db")
     dimer = load_campaign_dimer()
-    flow = InteractionFlowMaker(preset="fast", settings_overrides=FAST).make(dimer)
+    settings = load_preset("fast", **FAST)
+    flow = InteractionFlowMaker(frontier_maker=FrontierOrbitalMaker(settings=settings)).make(dimer)
     run_locally(flow, store=store, log=False, ensure_success=True)
-    plain = FrontierOrbitalMaker(preset="fast", settings_overrides=FAST, reuse=False).make(dimer)
+    plain = FrontierOrbitalMaker(settings=settings, reuse=False).make(dimer)
     run_locally(plain, store=store, log=False, ensure_success=True)
     guessed = load_result(flow.jobs[2].uuid, store=store)
     default = load_result(plain.uuid, store=store)
@@ -115,9 +117,9 @@ def test_campaign_end_to_end_reuse_and_report(campaign_dir):
     assert first.exit_code == 0, first.output
     result = json.loads(first.stdout)
     assert result["failed"] == []
-    # 6 systems (the dimer inside its interaction) + 2 monomers + chain fit + interaction
-    # analysis + 3 chain members; the chain members reuse the identical h2-n systems
-    assert (result["completed"], result["reused"]) == (10, 3)
+    # 5 systems (the dimer inside its interaction) + 2 monomers, assembly and interaction
+    # analysis + the chain fit, which fits the h2-n systems' own results
+    assert (result["completed"], result["reused"]) == (10, 0)
     tiers = {row["name"]: row["tier"] for row in result["plan"]}
     assert tiers["water"] == "dft" and tiers["lindqvist-W"] == "xtb"  # 458 AOs > CPU limit
 
@@ -172,9 +174,9 @@ def test_interrupted_campaign_resumes_without_recomputing(campaign_dir):
 
     flow, _ = build_campaign_flow(campaign)
     summary = run_flow(flow, store)
-    # the 3 jobs finished before the interrupt + the 3 chain members identical to h2-n
-    assert summary.ok and summary.reused == 6
-    assert summary.completed == len(list(flow.iterflow())) - 6
+    # the 3 jobs finished before the interrupt are reused, nothing is computed twice
+    assert summary.ok and summary.reused == 3
+    assert summary.completed == len(list(flow.iterflow())) - 3
 
 
 def test_query_filters_and_dataframe(campaign_dir):
@@ -237,7 +239,7 @@ def test_checkpoint_restart_after_a_killed_scf(tmp_path):
     assert restarted.e_tot == pytest.approx(scratch.e_tot, abs=1e-8)
     # the Maker keeps its checkpoint by input hash and removes it after success
     store = open_store(tmp_path / "db")
-    job = FrontierOrbitalMaker(preset="fast", settings_overrides=FAST).make(dimer)
+    job = FrontierOrbitalMaker(settings=load_preset("fast", **FAST)).make(dimer)
     run_locally(job, store=store, log=False, ensure_success=True)
     digest = input_hash(dimer, load_preset("fast", **FAST))
     assert not restart_checkpoints(digest)
@@ -264,9 +266,11 @@ def test_two_level_prescreen_runs_dft_only_on_what_passes(campaign_dir):
     )
     store = open_store(campaign_dir / "db")
     campaign = load_campaign(campaign_dir / "screen.yaml")
-    with pytest.raises(InputError, match="needs a store"):
-        build_campaign_flow(campaign)
-    flow, plan = build_campaign_flow(campaign, store=store)
+    with pytest.raises(InputError, match="pre-screen first"):
+        build_campaign_flow(campaign)  # building a flow runs nothing
+    resolved = plan_campaign(campaign)
+    run_prescreen(resolved, store)  # the explicit phase
+    flow, plan = build_campaign_flow(resolved)
     rows = {row["name"]: row for row in plan}
     # GFN2-xTB gaps: water 14.6 eV (out), water dimer 13.0 eV (in)
     assert rows["water"]["tier"] == "xtb (screened out)" and rows["water"]["jobs"] == 0
@@ -323,15 +327,15 @@ def test_campaign_jobs_sized_from_the_system(tmp_path):
         "  - {name: W6O19, standard: W6O19, tier: dft, settings: {density_fit: true}}\n"
     )
     flow, _ = build_campaign_flow(load_campaign(tmp_path / "sized.yaml"))
-    overrides = {job.maker.metadata["name"]: job.maker.settings_overrides for job in flow.jobs}
+    settings = {job.maker.metadata["name"]: job.maker.settings for job in flow.jobs}
     # a small molecule keeps density fitting and a modest memory budget
-    assert "density_fit" not in overrides["water"]
-    assert overrides["water"]["max_memory_mb"] == 3200
+    assert settings["water"].density_fit is True
+    assert settings["water"].max_memory_mb == 3200
     # 2,064 AOs: a dense DF tensor of ~220 GB, so direct SCF; memory within the 16 GB cap
-    assert overrides["La dimer"]["density_fit"] is False
-    assert overrides["La dimer"]["max_memory_mb"] <= 16 * 1000
+    assert settings["La dimer"].density_fit is False
+    assert settings["La dimer"].max_memory_mb <= 16 * 1000
     # an explicit setting always wins over the size-based choice
-    assert overrides["W6O19"]["density_fit"] is True
+    assert settings["W6O19"].density_fit is True
 
 
 def test_failed_scf_skips_only_its_dependants(campaign_dir):

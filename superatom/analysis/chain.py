@@ -32,38 +32,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from pydantic import BaseModel, Field
 
+from superatom.schemas.chain import BandFit, ChainScalingResult
 
-class BandFit(BaseModel):
-    """Tight-binding fit of one band edge (eV)."""
-
-    edge: str = Field(description="'top' (HOMO series) or 'bottom' (LUMO series)")
-    alpha_ev: float
-    alpha_err_ev: float | None
-    tau_ev: float = Field(description="signed edge coupling: E_N = alpha + 2 tau cos(pi/(N+1))")
-    tau_err_ev: float | None
-    coupling_ev: float = Field(description="|t| = |tau|")
-    band_width_ev: float = Field(description="4 |t|")
-    limit_ev: float = Field(description="infinite-chain edge alpha + 2 tau")
-    limit_err_ev: float | None
-    rms_residual_ev: float
-    anomalous: bool = Field(description="tau has the sign opposite to a normal band edge")
-
-
-class ChainScalingResult(BaseModel):
-    """HOMO/LUMO series, fits and the extrapolated infinite-chain gap (eV)."""
-
-    n: list[int]
-    homo_ev: list[float]
-    lumo_ev: list[float]
-    gap_ev: list[float]
-    homo_fit: BandFit
-    lumo_fit: BandFit
-    homo_infinite_ev: float
-    lumo_infinite_ev: float
-    gap_infinite_ev: float
-    gap_infinite_err_ev: float | None
+__all__ = ["BandFit", "ChainScalingResult", "chain_scaling", "chain_scaling_from_docs", "chain_x",
+           "fit_band_edge"]
 
 
 def chain_x(n: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -16,46 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from superatom.analysis.angular import AngularResult, angular_character, fragment_centres
 from superatom.analysis.composition import CompositionResult, Method, orbital_composition
 from superatom.analysis.correlation import CorrelationResult, correlate_channel
 from superatom.analysis.embedding import embed_documents, monomer_atom_labels
 from superatom.analysis.fragment_orbitals import FragmentOrbitalResult, fo_channel
+from superatom.schemas.interaction import InteractionAnalysis, InteractionSummary
+
+__all__ = ["InteractionResult", "InteractionSummary", "analyze_interaction"]
 
 
-class InteractionSummary(BaseModel):
-    """Headline numbers of one spin channel (eV)."""
+class InteractionResult(InteractionAnalysis):
+    """Everything :func:`analyze_interaction` found; energies in eV.
 
-    spin: str
-    homo_splitting_ev: float | None = Field(description="splitting of the monomer HOMO level")
-    lumo_splitting_ev: float | None
-    homo_centroid_shift_ev: float | None
-    lumo_centroid_shift_ev: float | None
-    homo_shift_ev: float | None = Field(description="assembly HOMO - highest monomer HOMO")
-    lumo_shift_ev: float | None
-    gap_monomer_ev: float | None
-    gap_assembly_ev: float | None
-    gap_change_ev: float | None
-    fo_homo_coupling_ev: float | None = Field(description="J_eff of the first monomer pair HOMOs")
-    fo_lumo_coupling_ev: float | None
-    fo_homo_splitting_ev: float | None = Field(description="two-level prediction from the FOs")
-    fo_lumo_splitting_ev: float | None
-    homo_participation_ratio: float | None
-    lumo_participation_ratio: float | None
-    homo_fragment_weights: dict[str, float]
-    lumo_fragment_weights: dict[str, float]
+    The stored form is :class:`~superatom.schemas.interaction.InteractionAnalysis`
+    (``InteractionResult.model_validate(doc.analysis.model_dump())`` gives this back).
+    """
 
-
-class InteractionResult(BaseModel):
-    """Everything :func:`analyze_interaction` found; energies in eV."""
-
-    assembly: str
-    monomers: list[str]
-    spins: list[str]
-    fragment_labels: list[str] = Field(description="label of each assembly atom used below")
-    summary: list[InteractionSummary]
     correlation: CorrelationResult
     fragment_orbitals: FragmentOrbitalResult
     composition: CompositionResult

@@ -1,23 +1,22 @@
-"""Optical gap: lowest TDDFT (Tamm-Dancoff) singlet excitations through the engine.
+"""Optical gap from stored TDA excitations (:class:`~superatom.schemas.tda.TdaDoc`).
 
-This re-runs the ground-state SCF and a TDA calculation (``engine.run_tda``); use it on small
-systems or with the ``fast`` preset. Energies in eV, wavelengths ``hc / E`` in nm.
+Pure: the excitations are computed and stored by :class:`superatom.workflows.tda.TdaMaker`;
+this module only reads them. Energies in eV, wavelengths ``hc / E`` in nm.
 
 Examples
 --------
->>> res = optical_gap(water_doc, nstates=3)                 # doctest: +SKIP
->>> res.states[0].energy_ev, res.states[0].wavelength_nm    # doctest: +SKIP
-(7.9, 157.0)
+>>> from superatom.schemas.tda import Excitation
+>>> states = optical_states([Excitation(energy_ev=4.0, oscillator_strength=0.0),
+...                          Excitation(energy_ev=5.0, oscillator_strength=0.2)])
+>>> first_bright(states, 0.01).index, round(states[0].wavelength_nm, 1)
+(2, 310.0)
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from pymatgen.core import Molecule
 
-from superatom import engine
-from superatom.analysis.docdata import settings_of
-from superatom.calc_settings import CalcSettings
+from superatom.schemas.tda import Excitation, TdaDoc
 
 HC_EV_NM = 1239.841984  # h c in eV nm
 
@@ -48,60 +47,47 @@ class OpticalResult(BaseModel):
     wall_s: float
 
 
-def optical_gap(
-    system,
-    settings: CalcSettings | None = None,
-    nstates: int = 5,
-    bright_threshold: float = 0.01,
-    measured_gap_ev: float | None = None,
-) -> OpticalResult:
-    """TDA excitations of a stored result (its molecule and settings) or of a Molecule.
+def optical_states(excitations: list[Excitation]) -> list[ExcitedState]:
+    """Excitations numbered from 1 by energy, with their wavelengths (nm)."""
+    ordered = sorted(excitations, key=lambda x: x.energy_ev)
+    return [ExcitedState(index=k + 1, energy_ev=x.energy_ev,
+                         wavelength_nm=HC_EV_NM / x.energy_ev,
+                         oscillator_strength=x.oscillator_strength)
+            for k, x in enumerate(ordered)]
+
+
+def first_bright(states: list[ExcitedState], threshold: float) -> ExcitedState | None:
+    """Lowest state with oscillator strength >= ``threshold`` (None if all are dark)."""
+    return next((s for s in states if s.oscillator_strength >= threshold), None)
+
+
+def optical_gap(doc: TdaDoc, bright_threshold: float = 0.01,
+                measured_gap_ev: float | None = None) -> OpticalResult:
+    """Optical gap, first bright state and deviation from a measured gap of a stored TDA doc.
 
     Parameters
     ----------
-    system : FrontierOrbitalDoc or pymatgen.core.Molecule
-        A stored result (geometry and settings are reused) or a geometry.
-    settings : CalcSettings, optional
-        Required for a Molecule; overrides the document's settings otherwise.
-    nstates : int
-        Number of excited states.
+    doc : TdaDoc
+        Stored TDA excitations.
     bright_threshold : float
         Smallest oscillator strength counted as a bright state.
     measured_gap_ev : float, optional
         Measured optical gap (e.g. absorption onset) in eV to compare with.
-
-    Returns
-    -------
-    OpticalResult
     """
-    if isinstance(system, Molecule):
-        if settings is None:
-            raise ValueError("give settings with a Molecule")
-        molecule, name, ks_gap = system, system.composition.reduced_formula, None
-    else:
-        molecule = Molecule.from_dict(system.molecule)
-        settings = settings or settings_of(system)
-        name, ks_gap = system.name or system.reduced_formula, system.gap_ev
-    raw = engine.run_tda(molecule, settings, nstates=nstates)
-    states = [
-        ExcitedState(index=k + 1, energy_ev=float(e), wavelength_nm=HC_EV_NM / float(e),
-                     oscillator_strength=float(f))
-        for k, (e, f) in enumerate(zip(raw["energies_ev"], raw["oscillator_strengths"],
-                                       strict=True))
-    ]
-    bright = next((s for s in states if s.oscillator_strength >= bright_threshold), None)
-    reference = bright.energy_ev if bright else min(s.energy_ev for s in states)
+    states = optical_states(doc.excitations)
+    bright = first_bright(states, bright_threshold)
+    reference = bright.energy_ev if bright else states[0].energy_ev
     return OpticalResult(
-        name=name,
-        method=f"TDA-{settings.xc}/{settings.basis}",
+        name=doc.name or doc.formula_pretty,
+        method=doc.method,
         states=states,
-        optical_gap_ev=min(s.energy_ev for s in states),
+        optical_gap_ev=states[0].energy_ev,
         first_bright_ev=bright.energy_ev if bright else None,
         first_bright_nm=bright.wavelength_nm if bright else None,
         bright_threshold=bright_threshold,
-        ks_gap_ev=ks_gap,
+        ks_gap_ev=doc.ks_gap_ev,
         measured_gap_ev=measured_gap_ev,
         deviation_ev=None if measured_gap_ev is None else reference - measured_gap_ev,
-        converged=bool(raw["converged"]),
-        wall_s=float(raw["wall_s"]),
+        converged=doc.converged,
+        wall_s=doc.timings.get("total_s", 0.0),
     )

@@ -1,7 +1,9 @@
 """Campaigns: a YAML file of systems, interactions and chains turned into one jobflow Flow.
 
 ``spec`` (the validated campaign file), ``resources`` (job size -> memory, cores, wall time,
-DF or direct), ``flow`` (the Flow and its plan of tiers), ``runner`` (local execution with
+DF or direct), ``plan`` (every system resolved once: molecule, settings, tier, resources,
+prerelax), ``flow`` (the Flow built from the plan, and the explicit xTB pre-screen phase),
+``runner`` (local execution with
 progress and failure isolation) and ``report`` (tables and figures from the store).
 
 Examples

@@ -3,7 +3,7 @@
 A campaign lists systems (built by a structure builder or read from a file), interaction
 analyses of assemblies and chain-scaling series. Each calculation runs at the DFT tier or at
 the GFN2-xTB tier, chosen per system (``tier: auto`` picks DFT when the system is small enough
-for the machine, see :func:`choose_tier`).
+for the machine, see :func:`superatom.campaign.plan.resolve_tier`).
 
 Examples
 --------
@@ -199,15 +199,3 @@ def local_memory_gb() -> float:
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-
-
-def choose_tier(molecule: Molecule, requested: str, campaign: Campaign, settings) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
-    if requested != "auto":
-        return requested
-    from superatom import engine
-
-    nao = len(engine.ao_layout(molecule, settings))
-    on_gpu = engine.resolve_device(settings.device) == "gpu"
-    limit = campaign.dft_max_nao_gpu if on_gpu else campaign.dft_max_nao_cpu
-    return "dft" if nao <= limit else "xtb"

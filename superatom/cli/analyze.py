@@ -162,12 +162,24 @@ def _export(doc, orbitals, out, as_json, uuid) -> None:
         console.print(str(path), highlight=False)
 
 
-def _optical(doc, nstates: int, measured: float | None, as_json: bool) -> None:
+def _optical(doc, uuid: str, db: str | None, nstates: int, measured: float | None,
+             as_json: bool) -> None:
+    from superatom.analysis.docdata import settings_of
     from superatom.analysis.optical import optical_gap
+    from superatom.db import open_store
+    from superatom.workflows.tda import TdaMaker
 
-    res = optical_gap(doc, nstates=nstates, measured_gap_ev=measured)
+    maker = TdaMaker(settings=settings_of(doc), nstates=nstates, ground_state_uuid=doc.job_uuid,
+                     metadata={"name": doc.name, "campaign": doc.campaign,
+                               "system_class": doc.system_class, "n_units": doc.n_units})
+    job = maker.make(doc.to_molecule())
+    store = open_store(db)
+    store.connect()
+    tda_doc = job.run(store=store).output  # stored like any other result
+    res = optical_gap(tda_doc, measured_gap_ev=measured)
     if as_json:
-        print_json(res.model_dump(mode="json"))
+        print_json({**res.model_dump(mode="json"), "uuid": job.uuid,
+                    "reused_from": tda_doc.reused_from})
         return
     table = Table(title=f"{res.name}: TDA excitations [{res.method}]")
     for column in ("state", "E (eV)", "lambda (nm)", "f"):
@@ -178,6 +190,9 @@ def _optical(doc, nstates: int, measured: float | None, as_json: bool) -> None:
     console.print(table)
     console.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
                   f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
+                  highlight=False)
+    console.print(f"stored as TDA result {job.uuid}"
+                  + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
                   highlight=False)
 
 
@@ -252,7 +267,7 @@ def register(app: typer.Typer) -> None:
         elif what == "dos":
             _dos(doc, method, sigma, out, as_json, uuid)
         elif what == "optical":
-            _optical(doc, nstates, measured, as_json)
+            _optical(doc, uuid, db, nstates, measured, as_json)
         else:
             _export(doc, picks, out, as_json, uuid)
 

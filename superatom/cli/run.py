@@ -26,9 +26,11 @@ def run_frontier_job(
 
     from superatom.calc_settings import load_preset
     from superatom.db import load_result, open_store
+    from superatom.db.store import require_writable
     from superatom.workflows.frontier import FrontierOrbitalMaker
 
     load_preset(preset, **overrides)  # validate before any work
+    require_writable(db)
     maker = FrontierOrbitalMaker(
         preset=preset, settings_overrides=overrides, reuse=not force,
         metadata={"name": name} if name else {},

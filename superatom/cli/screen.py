@@ -48,22 +48,27 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Build a campaign's jobflow graph, run it here into the store, write the report."""
-        from superatom.campaign.flow import build_campaign_flow
+        from superatom.campaign.flow import build_campaign_flow, run_prescreen
+        from superatom.campaign.plan import plan_campaign
         from superatom.campaign.report import write_report
         from superatom.campaign.runner import flow_jobs, run_flow
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
+        from superatom.db.store import require_writable
 
         campaign = load_campaign(campaign_file)
         folder = _report_folder(out, campaign.name)
         if campaign.memory_cap_gb is None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
+        if not dry_run:
+            require_writable(db)
         store = open_store(db)
-        if dry_run:  # nothing runs, not even the xTB pre-screen
-            flow, plan = build_campaign_flow(campaign.model_copy(update={"prescreen": None}),
-                                             reuse=not force)
-        else:
-            flow, plan = build_campaign_flow(campaign, reuse=not force, store=store)
+        resolved = plan_campaign(campaign)
+        if campaign.prescreen is not None and not dry_run:  # phase 1: the xTB pre-screen
+            run_prescreen(resolved, store, reuse=not force)
+        elif dry_run:  # nothing runs, not even the xTB pre-screen
+            resolved.prescreened = True
+        flow, plan = build_campaign_flow(resolved, reuse=not force)
         if not as_json:
             console.print(_plan_table(plan))
         if dry_run:

@@ -9,6 +9,7 @@ from jobflow import JobStore
 
 from superatom.errors import InputError
 from superatom.schemas.documents import FrontierOrbitalDoc
+from superatom.schemas.registry import doc_type_of
 
 SUMMARY_FIELDS = [
     "uuid", "output.name", "output.formula", "output.charge", "output.multiplicity",
@@ -48,7 +49,9 @@ def build_filter(
     >>> build_filter(formula="H2O1", gap_min=1.0)["output.gap_ev"]
     {'$gte': 1.0}
     """
-    criteria: dict[str, Any] = {"output.input_hash": {"$exists": True}}
+    # results of one system: frontier-orbital and xTB documents (not TDA excitations)
+    criteria: dict[str, Any] = {"output.input_hash": {"$exists": True},
+                                "output.doc_type": {"$ne": "tda"}}
     if formula:
         criteria["$or"] = [{"output.formula": formula}, {"output.reduced_formula": formula}]
     if system_class:
@@ -161,12 +164,14 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     if doc is None:
         raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
     output = doc["output"]
-    if "input_hash" not in output or output.get("doc_type") == "xtb_frontier":
-        kind = "an xTB result" if output.get("doc_type") == "xtb_frontier" else "not a result"
-        raise InputError(f"'{uuid}' is {kind} with orbitals: give the uuid of a DFT "
-                         "frontier-orbital result ('superatom query' lists them)")
+    kind = doc_type_of(output)
+    if kind != "frontier_orbitals":
+        what = {"xtb_frontier": "a GFN2-xTB levels-only result (no orbitals)"}.get(
+            kind, f"a '{kind}' document")
+        raise InputError(f"result '{uuid}' is {what}: analyze and compare need a DFT "
+                         "frontier-orbital result (tier dft)")
     if output.get("orbitals") is None and output.get("reused_from"):
         from superatom.db.reuse import with_arrays
 
         output = with_arrays(store, output)
-    return FrontierOrbitalDoc(**output)
+    return FrontierOrbitalDoc.model_validate(output)

@@ -16,8 +16,10 @@ Examples
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from filelock import FileLock
 from jobflow import JobStore
@@ -30,6 +32,20 @@ from superatom.yamlfile import read_yaml_mapping
 DATABASE_NAME = "superatom"
 OUTPUTS = "outputs"
 DATA = "outputs_data"
+
+
+class _ReadOnlyAwareSqlite:
+    """``sqlite3`` as montydb calls it, but a database file in a folder this process cannot
+    write is opened ``immutable`` (read without the locks and journal files it cannot make)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sqlite3, name)
+
+    def connect(self, database, **kwargs):
+        path = str(database)
+        if os.path.exists(path) and not os.access(os.path.dirname(path) or ".", os.W_OK):
+            return sqlite3.connect(f"file:{quote(path)}?immutable=1", uri=True, **kwargs)
+        return sqlite3.connect(database, **kwargs)
 
 
 class LockedMontyStore(MontyStore):
@@ -48,8 +64,15 @@ class LockedMontyStore(MontyStore):
         # montydb writes its storage config file and creates tables on connect: two
         # processes opening a new store at the same moment must not interleave that
         folder = Path(self.database_path)
-        if (folder / "monty.storage.cfg").exists() and not force_reset:
-            return super().connect()  # an existing store: no lock file, so read-only works
+        if (folder / "monty.storage.cfg").exists() and not os.access(folder, os.W_OK):
+            if not self._coll or force_reset:  # read-only: no config rewrite, no lock file
+                import montydb.storage.sqlite
+                from montydb import MontyClient
+
+                montydb.storage.sqlite.sqlite3 = _ReadOnlyAwareSqlite()
+                client = MontyClient(self.database_path, **self.client_kwargs)
+                self._coll = client[self.database_name][self.collection_name]
+            return None
         folder.mkdir(parents=True, exist_ok=True)
         with self._write_lock():
             return super().connect(force_reset=force_reset)
@@ -160,6 +183,18 @@ def store_folder(where: str) -> Path:
         raise InputError(f"cannot create the store folder {folder} ({err.strerror}): give a "
                          "writable folder for --db") from None
     return folder
+
+
+def require_writable(location: str | os.PathLike | None = None) -> None:
+    """A one-line InputError, before any work, when results could not be stored there."""
+    where = store_location(location)
+    if is_mongo_uri(where):
+        return
+    folder = Path(where).expanduser().resolve()
+    existing = folder if folder.exists() else next(p for p in folder.parents if p.exists())
+    if not os.access(existing, os.W_OK):
+        raise InputError(f"store {folder} is read-only: query it, but give a writable --db "
+                         "to store new results")
 
 
 def open_store(location: str | os.PathLike | None = None) -> JobStore:

@@ -130,6 +130,7 @@ def run_scf(
     settings: CalcSettings,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    mol=None,
     restart_from: list[str] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
@@ -149,6 +150,9 @@ def run_scf(
     chkfile : str, optional
         PySCF checkpoint file, updated as the SCF proceeds; an existing readable one that
         fits the molecule is the starting guess (restart after a walltime kill).
+    mol : pyscf.gto.Mole, optional
+        The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
+        per job: see :func:`superatom.engine.mole.build_mole`).
     restart_from : list of str, optional
         Checkpoints to try as starting guess instead of ``chkfile`` (the first that fits).
 
@@ -163,7 +167,25 @@ def run_scf(
     """
     start = time.perf_counter()
     device = resolve_device(settings.device)
-    mol = build_mole(molecule, settings)
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    mf, attempts, total_cycles, guess = converge_scf(
+        mol, settings, device, molecule.composition.reduced_formula, initial_dm, chkfile,
+        restart_from)
+    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+    result.extra["guess"] = guess
+    return result
+
+
+def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
+                 initial_dm: np.ndarray | None = None, chkfile: str | None = None,
+                 restart_from: list[str] | None = None):
+    """Converge the SCF of a built ``mol`` through the fallback ladder.
+
+    The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
+    :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
+    Returns ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError`
+    (naming ``name``) when no rung converges.
+    """
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
@@ -209,22 +231,20 @@ def run_scf(
         total_cycles += cycles["n"]
         if converged:
             if solver is not mf:
-                for name in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
-                    setattr(mf, name, getattr(solver, name))
+                for attr in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
+                    setattr(mf, attr, getattr(solver, attr))
             break
         dm = solver.make_rdm1()
     if not converged:
         raise SCFNotConvergedError(
-            f"SCF of {molecule.composition.reduced_formula} did not converge after "
+            f"SCF of {name} did not converge after "
             f"{total_cycles} cycles over {len(attempts)} solvers: loosen conv_tol, raise "
             "max_cycle or check charge/multiplicity and geometry",
             attempts=attempts,
         )
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
-    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
-    result.extra["guess"] = guess
-    return result
+    return mf, attempts, total_cycles, guess
 
 
 def read_checkpoint(chkfile: str, mol) -> tuple[np.ndarray, np.ndarray] | None:

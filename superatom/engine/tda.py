@@ -1,4 +1,4 @@
-"""Tamm-Dancoff excitations (TDA) on top of a converged ground state."""
+"""Tamm-Dancoff excitations (TDA) on top of a ground state converged through the ladder."""
 
 from __future__ import annotations
 
@@ -9,33 +9,34 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.device import resolve_device
+from superatom.engine.device import code_versions, device_name, resolve_device
 from superatom.engine.mole import build_mole
-from superatom.engine.scf import _numpy, make_scf
-from superatom.errors import SCFNotConvergedError
+from superatom.engine.scf import _numpy, converge_scf
 
 
-def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3) -> dict[str, Any]:
-    """Lowest singlet (or spin-conserving, for UKS) TDA excitations after a fresh SCF.
+def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
+            mol=None) -> dict[str, Any]:
+    """Lowest singlet (or spin-conserving, for UKS) TDA excitations.
+
+    The ground state is converged with the same fallback ladder as
+    :func:`superatom.engine.scf.run_scf` (an unconverged one raises
+    :class:`~superatom.errors.SCFNotConvergedError`); ``mol`` is the already built Mole.
 
     Returns
     -------
     dict
         ``energies_ev`` (excitation energies, eV), ``oscillator_strengths``, ``converged``
-        and ``wall_s``.
+        (every root), ``e_tot`` (Hartree), ``mo_energy``/``mo_occ`` (Hartree), ``restricted``,
+        ``cycles``, ``attempts``, ``device``, ``device_name``, ``versions`` and ``wall_s``.
     """
     from superatom import HARTREE_TO_EV
 
     start = time.perf_counter()
     device = resolve_device(settings.device)
-    mol = build_mole(molecule, settings)
-    mf = make_scf(mol, settings, device)
-    mf.kernel()
-    if not mf.converged:
-        raise SCFNotConvergedError(
-            f"ground-state SCF of {molecule.composition.reduced_formula} did not converge "
-            "before TDA: loosen conv_tol or check the geometry"
-        )
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    mf, attempts, cycles, _guess = converge_scf(
+        mol, settings, device, molecule.composition.reduced_formula)
+    scf_s = time.perf_counter() - start
     td = mf.TDA()
     td.nstates = nstates
     td.kernel()
@@ -46,6 +47,15 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3) -> dic
         "energies_ev": energies.tolist(),
         "oscillator_strengths": strengths.tolist(),
         "converged": bool(converged.all()),
+        "restricted": mol.spin == 0,
+        "e_tot": float(_numpy(mf.e_tot)),
+        "mo_energy": _numpy(mf.mo_energy),
+        "mo_occ": _numpy(mf.mo_occ),
+        "cycles": cycles,
+        "attempts": attempts,
         "device": device,
+        "device_name": device_name(device),
+        "versions": code_versions(),
+        "scf_s": scf_s,
         "wall_s": time.perf_counter() - start,
     }

@@ -1,10 +1,12 @@
 """Send a campaign's flow to a jobflow-remote project with per-job resources from system size.
 
-Frontier jobs ask for what :func:`superatom.campaign.resources.plan_resources` estimates from
-their AO count (small systems: CPU cores; large ones: a GPU); analysis jobs ask for one core.
+Frontier jobs ask for what the campaign plan (:mod:`superatom.campaign.plan`) sized from
+their AO count (small systems: CPU cores; large ones: a GPU); analysis and xTB jobs get the
+worker's defaults.
 
 Examples
 --------
+>>> from superatom.campaign.resources import plan_resources
 >>> slurm_resources(plan_resources(nao=100, n_atoms=5))["cpus_per_task"]
 2
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from superatom.campaign.resources import JobResources, plan_resources
+from superatom.campaign.resources import JobResources
 
 
 def format_time(minutes: int) -> str:
@@ -38,31 +40,39 @@ def pbs_resources(res: JobResources) -> dict[str, Any]:
     return {"select": select, "walltime": format_time(res.walltime_min)}
 
 
-def job_resources(job, scheduler: str = "slurm") -> dict[str, Any] | None:
-    """Resources of one job of a campaign flow, or None for light jobs (analysis, xTB)."""
-    from pymatgen.core import Molecule
+def submit_campaign(campaign, project, worker: str | None = None, reuse: bool = True,
+                    store=None):
+    """Plan the campaign, run its xTB pre-screen phase if it has one, build the flow and
+    submit it with the planned resources per job; returns (db_ids, rows, flow).
 
-    maker = getattr(job, "maker", None)
-    molecule = job.function_args[0] if job.function_args else None
-    if maker is None or not hasattr(maker, "settings") or not isinstance(molecule, Molecule):
-        return None
-    from superatom import engine
-
-    nao = len(engine.ao_layout(molecule, maker.settings))
-    res = plan_resources(nao=nao, n_atoms=len(molecule))
-    return pbs_resources(res) if scheduler == "pbs" else slurm_resources(res)
-
-
-def submit_campaign(campaign, project, worker: str | None = None, reuse: bool = True):
-    """Build the campaign flow and submit it; returns (db_ids, plan, flow)."""
-    from superatom.campaign.flow import build_campaign_flow
+    The pre-screen (GFN2-xTB single points, seconds per system) runs here, into ``store``
+    (default: the project's job store), before any DFT job is queued.
+    """
+    from superatom.campaign.flow import build_campaign_flow, run_prescreen
+    from superatom.campaign.plan import plan_campaign
     from superatom.hpc.submit import resolve_project, submit_flow
 
     resolved = resolve_project(project)
-    store = resolved.get_jobstore() if campaign.prescreen is not None else None
-    flow, plan = build_campaign_flow(campaign, reuse=reuse, store=store)
+    plan = plan_campaign(campaign)
+    if campaign.prescreen is not None:
+        run_prescreen(plan, store or resolved.get_jobstore(), reuse)
+    flow, rows = build_campaign_flow(plan, reuse=reuse)
     worker_name = worker or next(iter(resolved.workers))
     scheduler = resolved.workers[worker_name].scheduler_type
     ids = submit_flow(flow, resolved, worker=worker_name,
-                      resources_for_job=lambda job: job_resources(job, scheduler))
-    return ids, plan, flow
+                      resources_for_job=queue_resources(plan, scheduler))
+    return ids, rows, flow
+
+
+def queue_resources(plan, scheduler: str = "slurm"):
+    """``job -> scheduler resources`` from the plan's sizing (None: the worker's defaults).
+
+    Only DFT frontier jobs were sized by the plan; analysis and xTB jobs get None.
+    """
+    to_queue = pbs_resources if scheduler == "pbs" else slurm_resources
+
+    def resources_for_job(job) -> dict[str, Any] | None:
+        planned = plan.job_resources.get(job.uuid)
+        return None if planned is None else to_queue(planned)
+
+    return resources_for_job

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from superatom.names import check_name
 from superatom.schemas.arrays import StoredArray
@@ -89,16 +89,62 @@ def formula_name(composition) -> str:
     return composition.hill_formula.replace(" ", "")
 
 
-class SystemRecord(BaseModel):
-    """Which system a stored result is about: identity, labels and geometry (Angstrom)."""
+def molecule_metadata(molecule) -> dict[str, Any]:
+    """The ecosystem's molecule metadata of ``molecule``, computed with pymatgen.
 
+    Same names and definitions as emmet-core's ``MoleculeMetadata`` (used by atomate2's
+    molecule task documents), without emmet-core itself: its ``from_molecule`` always runs a
+    point-group analysis (0.7 s for a 125-atom POM dimer, against 4 ms here) and the package
+    pins recent pymatgen-core and pydantic releases and pulls pybtex, blake3 and pubchempy.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> water = Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.76, 0.59], [0, -0.76, 0.59]])
+    >>> meta = molecule_metadata(water)
+    >>> meta["formula_pretty"], meta["formula_alphabetical"], meta["chemsys"], meta["natoms"]
+    ('H2O', 'H2 O1', 'H-O', 3)
+    """
+    comp = molecule.composition
+    elements = sorted({el.symbol for el in comp.elements})
+    return {
+        "formula_pretty": comp.reduced_formula,
+        "formula_alphabetical": comp.alphabetical_formula,
+        "composition": {el: float(n) for el, n in comp.as_dict().items()},
+        "chemsys": "-".join(elements),
+        "elements": elements,
+        "nelements": len(elements),
+        "natoms": len(molecule),
+        "charge": round(molecule.charge),
+        "spin_multiplicity": int(molecule.spin_multiplicity),
+    }
+
+
+class SystemRecord(BaseModel):
+    """Which system a stored result is about: identity, labels and geometry (Angstrom).
+
+    The identity fields are emmet's molecule metadata (``formula_pretty``,
+    ``formula_alphabetical``, ``composition``, ``chemsys``, ``charge``, ``spin_multiplicity``,
+    ``nelements``, ``natoms``); ``formula`` (site order), ``reduced_formula``, ``n_atoms`` and
+    ``multiplicity`` are kept for results stored before them, whose missing metadata is
+    filled in from their ``molecule`` on reading.
+    """
+
+    doc_type: str = "system"
     job_uuid: str | None = None
     name: str = ""
+    formula_pretty: str
+    formula_alphabetical: str
+    composition: dict[str, float]
+    chemsys: str
+    elements: list[str]
+    nelements: int
+    natoms: int
+    charge: int
+    spin_multiplicity: int
     formula: str
     reduced_formula: str
-    elements: list[str]
     n_atoms: int
-    charge: int
     multiplicity: int
     system_class: str | None = None
     campaign: str | None = None
@@ -110,6 +156,18 @@ class SystemRecord(BaseModel):
     aliases: list[str] = Field(default_factory=list, description="labels it was reused under")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_metadata(cls, data: Any) -> Any:
+        """Give a result stored before the metadata fields existed its metadata."""
+        if isinstance(data, dict) and "formula_pretty" not in data and "molecule" in data:
+            from pymatgen.core import Molecule
+
+            mol = data["molecule"]
+            mol = mol if isinstance(mol, Molecule) else Molecule.from_dict(mol)
+            data = {**molecule_metadata(mol), **data}
+        return data
+
     @staticmethod
     def describe(molecule, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Identity fields of ``molecule`` plus the labels (and free tags) in ``metadata``."""
@@ -118,16 +176,16 @@ class SystemRecord(BaseModel):
         for key in ("name", "campaign"):
             if labels[key] is not None:
                 labels[key] = check_name(labels[key], key, limit=LABEL_LENGTH)
+        identity = molecule_metadata(molecule)
         return {
             **labels,
             "name": labels["name"] or formula_name(molecule.composition),
             "tags": meta,
+            **identity,
             "formula": molecule.composition.formula.replace(" ", ""),
-            "reduced_formula": molecule.composition.reduced_formula,
-            "elements": sorted({site.specie.symbol for site in molecule}),
-            "n_atoms": len(molecule),
-            "charge": round(molecule.charge),
-            "multiplicity": int(molecule.spin_multiplicity),
+            "reduced_formula": identity["formula_pretty"],
+            "n_atoms": identity["natoms"],
+            "multiplicity": identity["spin_multiplicity"],
             "molecule": molecule.as_dict(),
         }
 
@@ -155,6 +213,8 @@ class SystemRecord(BaseModel):
 
 class FrontierOrbitalDoc(SystemRecord):
     """Frontier-orbital result of one system, with everything needed to reproduce it."""
+
+    doc_type: str = "frontier_orbitals"
 
     fragments: list[str] = Field(default_factory=list)
 
@@ -201,8 +261,3 @@ class FrontierOrbitalDoc(SystemRecord):
     orbitals: OrbitalData | None = Field(
         None, description="MO coefficients, overlap, Fock (data store)"
     )
-
-
-def field_of(doc: Any, key: str) -> Any:
-    """A field of a stored document given as pydantic model or as dict (None if absent)."""
-    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)

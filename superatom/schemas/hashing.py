@@ -24,23 +24,37 @@ from superatom.schemas.xtb import XTB_METHOD
 COORD_DECIMALS = 5  # Angstrom; 1e-5 A differences do not change frontier levels
 
 
-def input_hash(molecule: Molecule, settings: CalcSettings) -> str:
-    """sha256 over species, rounded coordinates (A), charge, multiplicity, settings, version."""
+def _digest(molecule: Molecule, physics: dict) -> str:
     coords = np.round(np.asarray(molecule.cart_coords, dtype=float), COORD_DECIMALS) + 0.0
     payload = {
         "species": [site.specie.symbol for site in molecule],
         "coords": coords.tolist(),
         "charge": round(molecule.charge),
         "multiplicity": int(molecule.spin_multiplicity),
-        "settings": settings.fingerprint(),
         "major": superatom.__version__.split(".")[0],
+        **physics,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def input_hash(molecule: Molecule, settings: CalcSettings) -> str:
+    """sha256 over species, rounded coordinates (A), charge, multiplicity, settings, version."""
+    return _digest(molecule, {"settings": settings.fingerprint()})
+
 
 def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
-    """Input hash of an xTB job (geometry, charge, spin, method, relax flag, version)."""
-    tag = CalcSettings(xc=f"{XTB_METHOD}{'+relax' if relax else ''}", basis="none", ecp=None,
-                       density_fit=False, aux_basis=None)
-    return input_hash(molecule, tag)
+    """Input hash of an xTB job: geometry, charge, spin, method, relax flag and version.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> xtb_input_hash(h2, relax=True) != xtb_input_hash(h2, relax=False)
+    True
+    """
+    return _digest(molecule, {"method": XTB_METHOD, "relax": bool(relax)})
+
+
+def tda_input_hash(molecule: Molecule, settings: CalcSettings, nstates: int) -> str:
+    """Input hash of a TDA job: the ground state's input hash plus the number of states."""
+    return _digest(molecule, {"settings": settings.fingerprint(), "tda_nstates": int(nstates)})

@@ -4,9 +4,15 @@ Examples
 --------
 >>> from jobflow import run_locally
 >>> from pymatgen.core import Molecule
+>>> from superatom.calc_settings import load_preset
 >>> from superatom.workflows.frontier import FrontierOrbitalMaker
 >>> water = Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.757, 0.587], [0, -0.757, 0.587]])
->>> job = FrontierOrbitalMaker(preset="fast").make(water)
+>>> maker = FrontierOrbitalMaker(settings=load_preset("fast", device="cpu"))
+>>> maker.settings.basis, maker.preset
+('def2-svp', None)
+>>> FrontierOrbitalMaker(preset="fast", settings_overrides={"basis": "sto-3g"}).settings.basis
+'sto-3g'
+>>> job = maker.make(water)
 >>> doc = run_locally(job, ensure_success=True)[job.uuid][1].output   # doctest: +SKIP
 """
 
@@ -27,6 +33,7 @@ from pymatgen.core import Molecule
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
 from superatom.calc_settings import CalcSettings, load_preset
+from superatom.calc_settings.settings import settings_from_dict
 from superatom.db.reuse import find_reusable, record_alias, with_arrays
 from superatom.schemas.documents import (
     LABEL_KEYS,
@@ -36,7 +43,9 @@ from superatom.schemas.documents import (
 )
 from superatom.schemas.hashing import input_hash
 from superatom.schemas.levels import frontier_levels
-from superatom.workflows.fragments import superposition_density
+from superatom.workflows.fragments import as_molecule, superposition_density
+
+DEFAULT_PRESET = "screening"
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
@@ -174,12 +183,16 @@ def compute_frontier(
     metadata: dict[str, Any] | None = None,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
+    mol=None,
     restart_from: list[str] | None = None,
 ) -> FrontierOrbitalDoc:
-    """Run the SCF and build the document, outside any workflow manager."""
+    """Run the SCF and build the document, outside any workflow manager.
+
+    ``mol`` is the engine's already built Mole of ``molecule`` (None: the engine builds it).
+    """
     start = time.perf_counter()
     result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
-                            restart_from=restart_from)
+                            mol=mol, restart_from=restart_from)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
@@ -225,16 +238,41 @@ def remove_checkpoints(digest: str) -> None:
         Path(path).unlink(missing_ok=True)
 
 
+def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
+                     overrides: dict[str, Any] | None) -> CalcSettings:
+    """One merge: ``settings`` (a value, or its dict), else the preset, then the overrides.
+
+    Examples
+    --------
+    >>> resolve_settings(None, "fast", {"xc": "PBE"}).xc
+    'PBE'
+    >>> resolve_settings(CalcSettings(xc="B3LYP"), None, None).xc
+    'B3LYP'
+    """
+    if settings is None:
+        return load_preset(preset or DEFAULT_PRESET, **(overrides or {}))
+    if isinstance(settings, CalcSettings) and not overrides:
+        return settings
+    base = settings.model_dump() if isinstance(settings, CalcSettings) else dict(settings)
+    return settings_from_dict({**base, **(overrides or {})})
+
+
 @dataclass
 class FrontierOrbitalMaker(Maker):
     """Maker of a frontier-orbital job (HOMO/LUMO, gap, frontier composition).
 
     Parameters
     ----------
-    preset : str
-        Name of a shipped settings preset (``screening``, ``production``, ``gas``, ``fast``).
+    settings : CalcSettings
+        The resolved settings of the calculation (a value that travels unchanged to the
+        engine). Left out, it is resolved once, at construction, from ``preset`` and
+        ``settings_overrides``.
+    preset : str, optional
+        Shipped preset (``screening``, ``production``, ``gas``, ``fast``) the settings come
+        from; also recorded in the document.
     settings_overrides : dict
-        Settings that replace preset values (validated, unknown keys are an error).
+        Settings that replace preset (or ``settings``) values at construction (validated,
+        unknown keys are an error); empty afterwards.
     reuse : bool
         Return the stored result of an identical input (same input hash) instead of
         recomputing it.
@@ -243,16 +281,17 @@ class FrontierOrbitalMaker(Maker):
     """
 
     name: str = "frontier orbitals"
-    preset: str = "screening"
+    settings: CalcSettings | None = None
+    preset: str | None = None
     settings_overrides: dict[str, Any] = field(default_factory=dict)
     reuse: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
     chkfile: str | None = None
     checkpoint: bool = True
 
-    @property
-    def settings(self) -> CalcSettings:
-        return load_preset(self.preset, **self.settings_overrides)
+    def __post_init__(self) -> None:
+        self.settings = resolve_settings(self.settings, self.preset, self.settings_overrides)
+        self.settings_overrides = {}
 
     @job(data="orbitals", output_schema=FrontierOrbitalDoc, config=JobConfig(expose_store=True))
     def make(
@@ -271,8 +310,7 @@ class FrontierOrbitalMaker(Maker):
             Converged monomers cut from this molecule: the SCF starts from the superposition
             of their densities.
         """
-        if isinstance(molecule, dict):  # e.g. the relaxed geometry of an upstream job
-            molecule = Molecule.from_dict(molecule)
+        molecule = as_molecule(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
         labels = FrontierOrbitalDoc.describe(molecule, self.metadata)  # checks the names
@@ -283,16 +321,17 @@ class FrontierOrbitalMaker(Maker):
         if guess_from:
             guess_from = [with_arrays(store, doc) for doc in guess_from]
         guess = "user"
+        mol = engine.build_mole(molecule, settings)  # the one Mole of this job
         if guess_from:
             initial_dm = superposition_density(
-                guess_from, molecule, engine.ao_layout(molecule, settings),
+                guess_from, molecule, engine.ao_metadata(mol)[0],
                 restricted=molecule.spin_multiplicity == 1,
             )
             guess = "superposition"
         own = self.checkpoint and not self.chkfile
         chkfile = str(checkpoint_path(digest)) if own else self.chkfile
         doc = compute_frontier(
-            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile,
+            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile, mol=mol,
             restart_from=restart_checkpoints(digest) if own else None,
         )
         doc.preset = self.preset

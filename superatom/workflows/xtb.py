@@ -1,11 +1,14 @@
 """Makers of the GFN-xTB tier: frontier levels (``XtbFrontierMaker``) and relaxation
 (``XtbRelaxMaker``); the tblite calls themselves live in :mod:`superatom.engine.xtb`.
 
-Why not atomate2's ``GFNxTBRelaxMaker`` as is: in atomate2 0.1.5 it defaults to GFN1-xTB and
+atomate2 is not a dependency. Its ``GFNxTBRelaxMaker`` (0.1.5) defaults to GFN1-xTB and
 ``relax_cell=True``, and ``AseAtomsAdaptor`` does not carry ``Molecule.charge`` or the
 multiplicity into the ASE atoms, so with its default ``charge=None`` tblite computes the
-*neutral* species. :func:`gfnxtb_relax_maker` returns an atomate2 maker configured per molecule
-(GFN2-xTB, explicit charge and multiplicity, no cell relaxation) for atomate2 flows.
+*neutral* species of every polyoxometalate anion. Configured per molecule it would do what
+:class:`XtbRelaxMaker` already does through the engine (GFN2-xTB, explicit charge and
+multiplicity, fixed cell), while pulling in atomate2 and its pinned emmet/pymatgen stack for
+one adapter function. The molecule metadata of the stored documents follows emmet-core's
+names (see :func:`superatom.schemas.documents.molecule_metadata`).
 
 Examples
 --------
@@ -26,8 +29,9 @@ from superatom.db.reuse import find_reusable
 from superatom.engine.xtb import relax_xtb, xtb_frontier, xtb_versions
 from superatom.schemas.hashing import xtb_input_hash
 from superatom.schemas.xtb import XtbFrontierDoc
+from superatom.workflows.fragments import as_molecule
 
-__all__ = ["XtbFrontierMaker", "XtbRelaxMaker", "gfnxtb_relax_maker"]
+__all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
 
 
 @dataclass
@@ -44,6 +48,7 @@ class XtbFrontierMaker(Maker):
     @job(output_schema=XtbFrontierDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> XtbFrontierDoc:
         """Compute (or reuse) the xTB frontier levels of ``molecule``."""
+        molecule = as_molecule(molecule)
         digest = xtb_input_hash(molecule, self.relax)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
@@ -74,26 +79,6 @@ class XtbFrontierMaker(Maker):
             versions=xtb_versions(),
             input_hash=digest,
         )
-
-
-def gfnxtb_relax_maker(molecule, steps: int = 200, fmax: float = 0.05):
-    """An atomate2 ``GFNxTBRelaxMaker`` set up for ``molecule`` (GFN2, charge, multiplicity).
-
-    Examples
-    --------
-    >>> from superatom.structures.lindqvist import build_lindqvist
-    >>> gfnxtb_relax_maker(build_lindqvist()).calculator_kwargs["charge"]
-    -2
-    """
-    from atomate2.ase.jobs import GFNxTBRelaxMaker
-
-    maker = GFNxTBRelaxMaker(relax_cell=False, steps=steps, relax_kwargs={"fmax": fmax})
-    kwargs = dict(maker.calculator_kwargs)
-    kwargs.pop("guess", None)
-    kwargs.update(method="GFN2-xTB", charge=round(molecule.charge),
-                  multiplicity=int(molecule.spin_multiplicity), verbosity=0)  # fmt: skip
-    maker.calculator_kwargs = kwargs
-    return maker
 
 
 @dataclass
