@@ -86,6 +86,10 @@ def test_random_kills_leave_a_complete_unduplicated_resumable_store(tmp_path):
             process.wait(timeout=60)
             killed += 1
     assert killed >= TRIALS // 2  # most trials really were cut short
+    store = open_store(tmp_path / "db")
+    store.connect()
+    before = store.count({"output.reused_from": None, "output.input_hash": {"$exists": True}})
+    print(f"{killed}/{TRIALS} trials killed; {before} results stored before the final run")
 
     final = _screen(tmp_path)
     out, err = final.communicate(timeout=300)
@@ -93,8 +97,6 @@ def test_random_kills_leave_a_complete_unduplicated_resumable_store(tmp_path):
     summary = json.loads(out)
     assert summary["failed"] == [] and summary["skipped"] == []
 
-    store = open_store(tmp_path / "db")
-    store.connect()
     docs = list(store.query({"output.input_hash": {"$exists": True}},
                             properties=["uuid", "output"]))
     # complete: every visible document has its arrays, and loads
