@@ -135,15 +135,15 @@ ANALYZE_CASES = {
     "regex uuid": (["analyze", "(((("], "no stored result"),
     "xtb result analysed": (["analyze", "{xtb}"], "xtb levels-only result"),
     "xtb result compared": (["compare", "{dft}", "{xtb}"], "xtb levels-only result"),
-    "lmax -1": (["analyze", "{dft}", "-w", "superatom", "--lmax", "-1"], "--lmax"),
-    "unknown fragment": (["analyze", "{dft}", "-w", "superatom", "--fragment", "nope"],
+    "lmax -1": (["analyze", "{dft}", "--what", "superatom", "--lmax", "-1"], "--lmax"),
+    "unknown fragment": (["analyze", "{dft}", "--what", "superatom", "--fragment", "nope"],
                          "--fragment"),
-    "sigma 0": (["analyze", "{dft}", "-w", "dos", "--sigma", "0"], "--sigma"),
-    "nstates 0": (["analyze", "{dft}", "-w", "optical", "--nstates", "0"], "--nstates"),
-    "out onto a file": (["analyze", "{dft}", "-w", "dos", "--out", "{file}"], "is a file"),
+    "sigma 0": (["analyze", "{dft}", "--what", "dos", "--sigma", "0"], "--sigma"),
+    "nstates 0": (["analyze", "{dft}", "--what", "optical", "--nstates", "0"], "--nstates"),
+    "out onto a file": (["analyze", "{dft}", "--what", "dos", "--out", "{file}"], "is a file"),
     "report out onto a file": (["report", "x", "--out", "{file}"], "is a file"),
     "report on a path name": (["report", "../../escape"], "path"),
-    "since yesterday": (["query", "--since", "yesterday"], "iso date"),
+    "since not a date": (["query", "--since", "last tuesday"], "iso date"),
     "inverted gap range": (["query", "--gap-min", "5", "--gap-max", "1"], "gap range"),
     "negative limit": (["query", "--limit", "-1"], "--limit"),
 }
@@ -169,6 +169,7 @@ def test_since_is_compared_as_a_date(stored):
     assert query_results(store, since="2000-01-01")
     assert query_results(store, since="2999-01-01") == []
     assert query_results(store, since="2000-01-01T00:00")  # a date-time too
+    assert query_results(store, since="yesterday")  # a word, parsed, not compared as text
 
 
 CAMPAIGN_CASES = {

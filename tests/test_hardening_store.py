@@ -225,7 +225,6 @@ def test_a_read_only_store_can_be_queried_and_analysed(tmp_path):
 ])
 def test_a_corrupt_store_is_one_line_for_every_command(tmp_path, command):
     db = tmp_path / "db"
-    _cli("query", "--db", str(db))  # creates an empty store
     store = open_store(db)
     store.connect()
     store.update({"uuid": "u", "index": 1, "output": {"x": 1}})

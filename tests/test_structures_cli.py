@@ -43,7 +43,7 @@ def test_registry_lists_all_kinds_and_checks_options():
 
 def test_cli_writes_extxyz_with_labels(app, tmp_path):
     out = tmp_path / "cp.xyz"
-    args = ["build", "clusterphene", "--ln", "Gd", "--n", "2", "-o", str(out)]
+    args = ["build", "clusterphene", "--ln", "Gd", "--n-units", "2", "-o", str(out)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     mol = read_molecule(out)

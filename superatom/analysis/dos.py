@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -262,3 +263,14 @@ def d_band_centre(doc, element: str | None = None, method: Method = "mulliken",
         num += float(w_d @ chan.energy)
         den += float(w_d.sum())
     return num / den * HARTREE_TO_EV
+
+
+def write_dos_csv(res: DOSResult, path: str | Path) -> Path:
+    """Write the DOS curves as CSV: ``energy_ev``, ``total``, then ``partition:name`` per PDOS."""
+    path = Path(path)
+    columns = {"energy_ev": res.energies_ev, "total": res.total}
+    for key, curves in res.pdos.items():
+        columns.update({f"{key}:{name}": curve for name, curve in curves.items()})
+    np.savetxt(path, np.column_stack(list(columns.values())), delimiter=",",
+               header=",".join(columns), comments="", fmt="%.6g")
+    return path

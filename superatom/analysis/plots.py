@@ -20,6 +20,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from superatom.analysis.chain import ChainScalingResult, chain_x
 
@@ -34,14 +35,21 @@ def _axes(ax: Axes | None, size=(6.0, 5.0)) -> Axes:
     return ax
 
 
-def save_figure(ax: Axes, path: str | Path, dpi: int = 150) -> Path:
-    """Save the figure of ``ax`` as PNG/PDF/SVG (format from the suffix)."""
+def save_figure(ax: Axes, path: str | Path, dpi: int = 300) -> Path:
+    """Save the figure of ``ax`` as PNG (300 dpi by default), PDF or SVG (from the suffix)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = ax.figure
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def save_png_svg(ax: Axes, stem: str | Path, dpi: int = 300) -> list[Path]:
+    """Save the figure as ``stem.png`` (``dpi``) and ``stem.svg`` (vector)."""
+    stem = Path(stem)
+    return [save_figure(ax, stem.with_suffix(".png"), dpi=dpi),
+            save_figure(ax, stem.with_suffix(".svg"))]
 
 
 def _columns(monomers: list[str]) -> dict[str, float]:
@@ -64,14 +72,15 @@ def plot_correlation_diagram(result, spin: int = 0, ax: Axes | None = None,
     """
     corr = getattr(result, "correlation", result)
     chan = corr.channels[spin]
-    ax = _axes(ax)
+    ax = _axes(ax, (8.0, 5.5))
     xs = _columns(corr.monomers)
     cmap = colormaps.get_cmap("coolwarm")
     pos = {}
     for lev in chan.monomer_levels:
         x = xs[lev.monomer]
         colour = cmap(0.0 if x < 1 else 1.0)
-        ax.hlines(lev.energy_ev, x - LEVEL_HALF_WIDTH, x + LEVEL_HALF_WIDTH, color=colour, lw=2)
+        ax.hlines(lev.energy_ev, x - LEVEL_HALF_WIDTH, x + LEVEL_HALF_WIDTH, color=colour, lw=2,
+                  linestyles=_style(lev.occupation))
         pos[(lev.monomer, lev.index)] = (x, lev.energy_ev)
         if lev.label in ("HOMO", "LUMO"):
             ax.annotate(lev.label, (x, lev.energy_ev), textcoords="offset points",
@@ -81,7 +90,7 @@ def plot_correlation_diagram(result, spin: int = 0, ax: Axes | None = None,
         total = sum(lev.monomer_weights.values()) or 1.0
         share = 1.0 - lev.monomer_weights.get(first, 0.0) / total
         ax.hlines(lev.energy_ev, 1 - LEVEL_HALF_WIDTH, 1 + LEVEL_HALF_WIDTH,
-                  color=cmap(share), lw=2.5)
+                  color=cmap(share), lw=2.5, linestyles=_style(lev.occupation))
         pos[("assembly", lev.index)] = (1.0, lev.energy_ev)
         if lev.label in ("HOMO", "LUMO"):
             ax.annotate(lev.label, (1.0, lev.energy_ev), textcoords="offset points",
@@ -96,12 +105,28 @@ def plot_correlation_diagram(result, spin: int = 0, ax: Axes | None = None,
         ax.plot([sx, ex], [start[1], end[1]], ls="--", lw=0.8, color="0.3",
                 alpha=float(min(1.0, 0.2 + link.weight)))
     ax.set_xticks([*xs.values(), 1.0], [*xs.keys(), corr.assembly])
+    others = [m for m in corr.monomers if m != first]
+    handles = [
+        Line2D([], [], color=cmap(0.0), lw=2.5, label=f"on {first}"),
+        Line2D([], [], color=cmap(1.0), lw=2.5, label=f"on {', '.join(others) or 'other'}"),
+        Line2D([], [], color=cmap(0.5), lw=2.5, label="shared (assembly: colour = share)"),
+        Line2D([], [], color="k", lw=2, ls="-", label="occupied"),
+        Line2D([], [], color="k", lw=2, ls=(0, (2, 1)), label="virtual"),
+        Line2D([], [], color="0.3", lw=0.8, ls="--", label="overlap |<phi|psi>|^2"),
+    ]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0, title="fragment / occupation", title_fontsize=7)
     ax.set_ylabel("orbital energy (eV)")
     title = "orbital correlation" + ("" if chan.spin == "restricted" else f" ({chan.spin})")
     ax.set_title(title)
     if emin is not None or emax is not None:
         ax.set_ylim(emin, emax)
     return ax
+
+
+def _style(occupation: float):
+    """Solid line for occupied levels, dashed for virtual ones."""
+    return "solid" if occupation > 0.01 else (0, (2, 1))
 
 
 def plot_dos(dos, partition: str | None = "fragment", opdos=None,
@@ -139,7 +164,12 @@ def plot_chain(result: ChainScalingResult, ax: Axes | None = None) -> Axes:
     for fit, values, colour, name in ((result.homo_fit, result.homo_ev, "tab:blue", "HOMO"),
                                       (result.lumo_fit, result.lumo_ev, "tab:red", "LUMO")):
         ax.plot(n, values, "o", color=colour, label=name)
-        ax.plot(dense, fit.alpha_ev + 2 * fit.tau_ev * x, "-", color=colour, lw=1)
+        curve = fit.alpha_ev + 2 * fit.tau_ev * x
+        ax.plot(dense, curve, "-", color=colour, lw=1)
+        band = fit_band(n, values, x)
+        if band is not None:
+            ax.fill_between(dense, curve - band, curve + band, color=colour, alpha=0.2, lw=0,
+                            label=f"{name} fit +/- 1 sigma")
         ax.axhline(fit.limit_ev, color=colour, ls=":", lw=1)
     ax.plot(n, result.gap_ev, "s", color="k", label="gap")
     ax.plot(dense, (result.lumo_fit.alpha_ev + 2 * result.lumo_fit.tau_ev * x)
@@ -150,7 +180,39 @@ def plot_chain(result: ChainScalingResult, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("number of units n")
     ax.set_ylabel("energy (eV)")
     ax.legend(fontsize=7)
+    if len(set(result.n)) <= 2:
+        ax.text(0.5, 0.5, CHAIN_TWO_POINT_WARNING, transform=ax.transAxes, ha="center",
+                va="center", fontsize=9, color="darkred", wrap=True,
+                bbox={"facecolor": "white", "edgecolor": "darkred", "alpha": 0.85})
     return ax
+
+
+CHAIN_TWO_POINT_WARNING = ("fit through only two chain lengths: exact, no error estimate;\n"
+                           "the n -> infinity limit is an extrapolation")
+
+
+def fit_band(n, levels_ev, x: np.ndarray) -> np.ndarray | None:
+    """One-sigma confidence band (eV) of the least-squares line ``alpha + 2 tau x`` at
+    ``x = cos(pi/(n+1))``, with the alpha-tau covariance; None with two points or fewer.
+
+    Examples
+    --------
+    >>> n, e = [1, 2, 3, 4], [-6.0, -5.58, -5.41, -5.3]
+    >>> band = fit_band(n, e, chain_x(np.array([1, 4, 100])))
+    >>> bool(band[2] > band[1])      # wider where it extrapolates
+    True
+    >>> fit_band([1, 2], [-6.0, -5.6], chain_x(np.array([3]))) is None
+    True
+    """
+    x_data = chain_x(np.asarray(n, dtype=float))
+    design = np.column_stack([np.ones_like(x_data), 2.0 * x_data])
+    dof = len(x_data) - 2
+    if dof <= 0:
+        return None
+    resid = np.asarray(levels_ev) - design @ np.linalg.lstsq(design, levels_ev, rcond=None)[0]
+    cov = float(resid @ resid) / dof * np.linalg.inv(design.T @ design)
+    rows = np.column_stack([np.ones_like(x), 2.0 * np.asarray(x)])
+    return np.sqrt(np.einsum("ij,jk,ik->i", rows, cov, rows))
 
 
 def plot_angular(result, ax: Axes | None = None, kind: str = "l") -> Axes:
@@ -172,4 +234,134 @@ def plot_angular(result, ax: Axes | None = None, kind: str = "l") -> Axes:
     ax.set_ylim(0, 1.05)
     ax.set_title(f"angular character about {result.label or 'centre'}")
     ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def _channels_of(system: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(energies eV, occupations) per spin channel of a stored frontier/xTB document."""
+    energies = system.get("orbital_energies_ev")
+    occupations = system.get("occupations")
+    if not energies:
+        levels = [(system.get("homo_ev"), 2.0), (system.get("lumo_ev"), 0.0)]
+        levels = [(e, o) for e, o in levels if e is not None]
+        return [(np.array([e for e, _ in levels]), np.array([o for _, o in levels]))]
+    if np.ndim(energies[0]) == 0:
+        return [(np.asarray(energies), np.asarray(occupations))]
+    return [(np.asarray(e), np.asarray(o)) for e, o in zip(energies, occupations, strict=True)]
+
+
+def plot_level_ladder(systems: list[dict], window_ev: float = 3.0, ax: Axes | None = None,
+                      label_key: str = "label") -> Axes:
+    """Frontier levels of many systems side by side, grouped by class, gaps annotated.
+
+    ``systems`` are dicts with ``homo_ev``, ``lumo_ev``, ``gap_ev`` and, when stored,
+    ``orbital_energies_ev``/``occupations`` (all levels within ``window_ev`` of the gap are
+    drawn: occupied solid blue, virtual dashed red; HOMO and LUMO thick), ``system_class``
+    and ``label_key`` (default ``label``, else ``name``) for the x axis.
+
+    Examples
+    --------
+    >>> ax = plot_level_ladder([
+    ...     {"name": "H2O", "system_class": "small", "homo_ev": -8.3, "lumo_ev": 1.8,
+    ...      "gap_ev": 10.1},
+    ...     {"name": "CH4", "system_class": "small", "homo_ev": -10.5, "lumo_ev": 2.6,
+    ...      "gap_ev": 13.1}])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['H2O', 'CH4']
+    """
+    ax = _axes(ax, (max(4.0, 1.1 * len(systems) + 2.0), 5.0))
+    classes: dict[str, list[int]] = {}
+    for k, system in enumerate(systems):
+        classes.setdefault(system.get("system_class") or "unclassified", []).append(k)
+    order = [k for members in classes.values() for k in members]
+    xs, x, bounds = {}, 0.0, []
+    for members in classes.values():
+        start = x
+        for k in members:
+            xs[k] = x
+            x += 1.0
+        bounds.append((start, x - 1.0))
+        x += 0.6  # gap between classes
+    low, high = np.inf, -np.inf
+    for k in order:
+        system, x0 = systems[k], xs[k]
+        homo, lumo = system.get("homo_ev"), system.get("lumo_ev")
+        channels = _channels_of(system)
+        width = 0.7 / len(channels)
+        for c, (energies, occ) in enumerate(channels):
+            left = x0 - 0.35 + c * width
+            top = homo if homo is not None else energies.max()
+            bottom = lumo if lumo is not None else energies.min()
+            keep = (energies >= top - window_ev) & (energies <= bottom + window_ev)
+            for energy, o in zip(energies[keep], occ[keep], strict=True):
+                frontier = np.isclose(energy, homo or np.nan) or np.isclose(energy, lumo or
+                                                                             np.nan)
+                ax.hlines(energy, left + 0.04, left + width - 0.04,
+                          color="tab:blue" if o > 0.01 else "tab:red",
+                          linestyles=_style(o), lw=2.6 if frontier else 1.0)
+            if keep.any():
+                low, high = min(low, energies[keep].min()), max(high, energies[keep].max())
+        if homo is not None and lumo is not None:
+            ax.annotate("", xy=(x0, lumo), xytext=(x0, homo),
+                        arrowprops={"arrowstyle": "<->", "color": "0.3", "lw": 0.8})
+            ax.text(x0 + 0.05, 0.5 * (homo + lumo), f"{lumo - homo:.2f}", rotation=90,
+                    va="center", ha="left", fontsize=7, color="0.2")
+    for (start, end), name in zip(bounds, classes, strict=True):
+        ax.axvspan(start - 0.45, end + 0.45, color="0.93", zorder=-2)
+        ax.text(0.5 * (start + end), 1.01, name, transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=8, weight="bold")
+    ax.set_xticks([xs[k] for k in order],
+                  [systems[k].get(label_key) or systems[k].get("name", "") for k in order],
+                  rotation=30 if len(systems) > 16 else 0, ha="right" if len(systems) > 16
+                  else "center", fontsize=7)
+    if np.isfinite(low):
+        ax.set_ylim(low - 0.5, high + 0.5)
+    ax.set_xlim(-0.6, max(xs.values(), default=0.0) + 0.6)
+    ax.set_ylabel("orbital energy (eV)")
+    ax.legend(handles=[Line2D([], [], color="tab:blue", lw=2, label="occupied"),
+                       Line2D([], [], color="tab:red", lw=2, ls=(0, (2, 1)), label="virtual"),
+                       Line2D([], [], color="0.3", lw=0.8, marker="$\\leftrightarrow$",
+                              ls="", label="gap (eV)")],
+              fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return ax
+
+
+def plot_level_shifts(interactions: list[dict], ax: Axes | None = None) -> Axes:
+    """Monomer vs assembly HOMO/LUMO of (e.g. GFN2-xTB) interactions, shifts annotated.
+
+    Each dict has ``name``, ``homo_monomers_ev``, ``lumo_monomers_ev``, ``homo_assembly_ev``
+    and ``lumo_assembly_ev`` (eV), as stored in interaction documents.
+
+    Examples
+    --------
+    >>> ax = plot_level_shifts([{"name": "dimer", "homo_monomers_ev": [-6.0, -6.0],
+    ...     "lumo_monomers_ev": [-3.0, -3.0], "homo_assembly_ev": -5.6,
+    ...     "lumo_assembly_ev": -3.2}])
+    >>> ax.get_ylabel()
+    'orbital energy (eV)'
+    """
+    ax = _axes(ax, (max(4.5, 2.4 * len(interactions) + 2.0), 5.0))
+    ticks, labels = [], []
+    for k, doc in enumerate(interactions):
+        base = 2.5 * k
+        for key, colour, ls in (("homo", "tab:blue", "solid"), ("lumo", "tab:red", (0, (2, 1)))):
+            monomer = [e for e in doc.get(f"{key}_monomers_ev") or [] if e is not None]
+            assembly = doc.get(f"{key}_assembly_ev")
+            if not monomer or assembly is None:
+                continue
+            mono = max(monomer) if key == "homo" else min(monomer)
+            ax.hlines(mono, base - 0.35, base + 0.35, color=colour, lw=2.5, linestyles=ls)
+            ax.hlines(assembly, base + 0.65, base + 1.35, color=colour, lw=2.5, linestyles=ls)
+            ax.plot([base + 0.35, base + 0.65], [mono, assembly], color=colour, lw=0.8, ls="--")
+            ax.annotate(f"{assembly - mono:+.2f}", (base + 1.35, assembly),
+                        textcoords="offset points", xytext=(3, 0), va="center", fontsize=7,
+                        color=colour)
+        ticks += [base, base + 1.0]
+        labels += ["monomer", f"{doc.get('name', '')}\nassembly"]
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_ylabel("orbital energy (eV)")
+    ax.set_title("level shifts on assembly (eV)", fontsize=9)
+    ax.legend(handles=[Line2D([], [], color="tab:blue", lw=2, label="HOMO (occupied)"),
+                       Line2D([], [], color="tab:red", lw=2, ls=(0, (2, 1)),
+                              label="LUMO (virtual)")], fontsize=7, loc="center right")
     return ax

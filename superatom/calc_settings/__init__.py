@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from superatom.calc_settings.settings import (
     CalcSettings,
+    as_settings,
     available_presets,
     load_preset,
     parse_overrides,
 )
 
-__all__ = ["CalcSettings", "available_presets", "load_preset", "parse_overrides"]
+__all__ = ["CalcSettings", "as_settings", "available_presets", "load_preset", "parse_overrides"]

@@ -135,6 +135,31 @@ def load_preset(name: str = "screening", **overrides: Any) -> CalcSettings:
     return settings_from_dict(values)
 
 
+def as_settings(settings: CalcSettings | str | dict[str, Any] | None,
+                **overrides: Any) -> CalcSettings:
+    """Settings from a :class:`CalcSettings`, a preset name or a dict (None: ``screening``).
+
+    Examples
+    --------
+    >>> as_settings("fast", device="cpu").grids_level
+    1
+    >>> as_settings(42)
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: settings must be a CalcSettings, a preset name ...
+    """
+    if settings is None or isinstance(settings, str):
+        return load_preset(settings or "screening", **overrides)
+    if isinstance(settings, CalcSettings):
+        return settings_from_dict({**settings.model_dump(), **overrides}) if overrides \
+            else settings
+    if isinstance(settings, dict):
+        return settings_from_dict({**settings, **overrides})
+    names = ", ".join(available_presets())
+    raise InputError(f"settings must be a CalcSettings, a preset name ({names}) or a dict, "
+                     f"not {type(settings).__name__}")
+
+
 def settings_from_dict(values: dict[str, Any]) -> CalcSettings:
     """Validate a plain mapping into :class:`CalcSettings` with one-line errors."""
     unknown = sorted(set(values) - set(CalcSettings.model_fields))

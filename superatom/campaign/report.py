@@ -16,6 +16,9 @@ from typing import Any
 
 from jobflow import JobStore
 
+from superatom.analysis.plots import CHAIN_TWO_POINT_WARNING
+from superatom.schemas.registry import doc_type_of
+
 SYSTEM_COLUMNS = ["name", "system_class", "role", "n_units", "formula", "charge",
                   "multiplicity", "method", "homo_ev", "lumo_ev", "gap_ev", "uuid"]
 
@@ -37,12 +40,12 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
     for doc in raw:
         out = doc["output"]
         out.pop("orbitals", None)
-        kind = out.get("doc_type")
+        kind = doc_type_of(out)
         if kind == "interaction":
             interactions.append({"uuid": doc["uuid"], **out})
         elif kind == "chain_scaling":
             chains.append({"uuid": doc["uuid"], **out})
-        elif "homo_ev" in out:
+        elif kind in ("frontier_orbitals", "xtb_frontier"):  # not TDA excitations
             row = {"uuid": doc["uuid"], **out}
             row["role"] = (out.get("tags") or {}).get("role", "system")
             systems.append(row)
@@ -106,10 +109,22 @@ def _chain_row(doc: dict) -> dict:
             "uuid": doc["uuid"]}
 
 
-def write_report(store: JobStore, campaign: str, out_dir: str | Path) -> dict[str, Any]:
-    """Write ``summary.csv``, ``summary.md``, ``interactions.csv``, ``chains.csv`` and plots.
+def _display_rows(rows: list[dict]) -> list[dict]:
+    """Rows with formulas as chemists write them (Hill order, [PW12O40]3-)."""
+    from superatom.structures.notation import display_formula
 
-    Returns the collected documents and the list of files written.
+    return [{**row, "formula": display_formula(row["formula"], row.get("charge"))}
+            if row.get("formula") else row for row in rows]
+
+
+def write_report(store: JobStore, campaign: str, out_dir: str | Path,
+                 dos: bool = True) -> dict[str, Any]:
+    """Write the campaign report: CSV tables, ``summary.md``, a self-contained
+    ``report.html`` and figures (300 dpi PNG + SVG): the level ladder of all systems,
+    correlation diagrams, DOS/PDOS per DFT system (with the curves as CSV), interaction level
+    shifts and chain fits.
+
+    Returns the collected documents, the list of files written and the warnings.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -126,51 +141,154 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path) -> dict[st
         columns = list(dict.fromkeys(k for row in chain_rows for k in row))
         _write_csv(out / "chains.csv", chain_rows, columns)
         files.append(out / "chains.csv")
-    files += _plots(data, out)
-    md = [f"# Campaign `{campaign}`", "",
-          f"{len(data['systems'])} systems, {len(data['interactions'])} interactions, "
-          f"{len(data['chains'])} chain series. Energies in eV.", "",
-          "## Frontier levels per system and assembly level", "",
-          markdown_table(data["systems"], SYSTEM_COLUMNS[:-1])]
+    figures = _plots(data, out, store if dos else None)
+    files += [f for group in figures.values() for f in group]
+    warnings = [f"chain '{d['name']}': {CHAIN_TWO_POINT_WARNING.replace(chr(10), ' ')}"
+                for d in data["chains"] if len(set(d["n_units"])) <= 2]
+    blocks: list[tuple[str, Any]] = [
+        ("h1", f"Campaign `{campaign}`"),
+        ("p", f"{len(data['systems'])} systems, {len(data['interactions'])} interactions, "
+              f"{len(data['chains'])} chain series. Energies in eV."),
+        ("h2", "Frontier levels per system and assembly level"),
+        ("table", (_display_rows(data["systems"]), SYSTEM_COLUMNS[:-1])),
+    ]
+    blocks += [("figure", f) for f in figures.get("ladder", [])]
     if inter_rows:
-        md += ["", "## Interactions (monomer -> assembly)", "",
-               markdown_table(inter_rows, list(inter_rows[0])[:-1])]
+        blocks += [("h2", "Interactions (monomer -> assembly)"),
+                   ("table", (_display_rows(inter_rows), list(inter_rows[0])[:-1]))]
+        blocks += [("figure", f) for key in ("correlation", "shifts") for f in figures[key]]
     if chain_rows:
         columns = [c for c in dict.fromkeys(k for row in chain_rows for k in row) if c != "uuid"]
-        md += ["", "## Chain scaling", "", markdown_table(chain_rows, columns)]
+        blocks += [("h2", "Chain scaling"), ("table", (chain_rows, columns))]
+        blocks += [("p", f"Warning: {w}") for w in warnings]
+        blocks += [("figure", f) for f in figures["chain"]]
+    if figures.get("dos"):
+        blocks += [("h2", "Density of states (Gaussian 0.1 eV; curves in dos_*.csv)")]
+        blocks += [("figure", f) for f in figures["dos"]]
     unbound = [r["name"] for r in data["systems"]
                if (r.get("homo_ev") or 0) > 0 and (r.get("charge") or 0) < 0
                and (r.get("settings") or {}).get("solvent", "none") == "none"]
     if unbound:
-        md += ["", f"Note: {', '.join(unbound)} have a positive (unbound) HOMO: highly charged "
-               "anions in vacuum. Compare levels only within one method; for absolute levels "
-               "use the DFT tier with a continuum solvent (preset 'screening', C-PCM)."]
-    pictures = [f for f in files if f.suffix == ".png"]
-    if pictures:
-        md += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in pictures]
-    (out / "summary.md").write_text("\n".join(md) + "\n")
-    files.append(out / "summary.md")
-    return {"data": data, "files": [str(f) for f in files]}
+        blocks += [("p", f"Note: {', '.join(unbound)} have a positive (unbound) HOMO: highly "
+                         "charged anions in vacuum. Compare levels only within one method; for "
+                         "absolute levels use the DFT tier with a continuum solvent (preset "
+                         "'screening', C-PCM).")]
+    (out / "summary.md").write_text(render_markdown(blocks))
+    (out / "report.html").write_text(render_html(blocks, f"Campaign {campaign}"))
+    files += [out / "summary.md", out / "report.html"]
+    return {"data": data, "files": [str(f) for f in files], "warnings": warnings}
 
 
-def _plots(data: dict[str, list[dict]], out: Path) -> list[Path]:
-    """Correlation diagrams of DFT interactions and the chain-scaling plots."""
+def render_markdown(blocks: list[tuple[str, Any]]) -> str:
+    """Markdown of report blocks (``h1``, ``h2``, ``p``, ``table``, ``figure``)."""
+    lines: list[str] = []
+    for kind, value in blocks:
+        if kind == "h1":
+            lines += [f"# {value}", ""]
+        elif kind == "h2":
+            lines += [f"## {value}", ""]
+        elif kind == "p":
+            lines += [value, ""]
+        elif kind == "table":
+            lines += [markdown_table(*value), ""]
+        elif kind == "figure" and value.suffix == ".png":
+            lines += [f"![{value.stem}]({value.name}) ([SVG]({value.with_suffix('.svg').name}))",
+                      ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_html(blocks: list[tuple[str, Any]], title: str) -> str:
+    """One self-contained HTML page (figures embedded as SVG) of the report blocks."""
+    from html import escape
+
+    body = []
+    for kind, value in blocks:
+        if kind in ("h1", "h2"):
+            body.append(f"<{kind}>{escape(value.replace('`', ''))}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{escape(value)}</p>")
+        elif kind == "table":
+            rows, columns = value
+            head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+            cells = ["<tr>" + "".join(f"<td>{escape(_fmt(r.get(c)))}</td>" for c in columns)
+                     + "</tr>" for r in rows]
+            body.append(f"<table><tr>{head}</tr>{''.join(cells)}</table>")
+        elif kind == "figure" and value.suffix == ".svg":
+            svg = value.read_text()
+            body.append(f"<figure>{svg[svg.find('<svg'):]}<figcaption>{escape(value.stem)}"
+                        "</figcaption></figure>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}"
+             "table{border-collapse:collapse;font-size:13px}"
+             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+             "figure svg{max-width:100%;height:auto}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def _plots(data: dict[str, list[dict]], out: Path,
+           store: JobStore | None) -> dict[str, list[Path]]:
+    """All report figures, each as 300 dpi PNG and SVG, by kind."""
     from superatom.analysis.chain import ChainScalingResult
     from superatom.analysis.interaction import InteractionResult
-    from superatom.analysis.plots import plot_chain, plot_correlation_diagram, save_figure
+    from superatom.analysis.plots import (
+        plot_chain,
+        plot_correlation_diagram,
+        plot_level_ladder,
+        plot_level_shifts,
+        save_png_svg,
+    )
 
-    written = []
+    figures: dict[str, list[Path]] = {"ladder": [], "correlation": [], "shifts": [],
+                                      "chain": [], "dos": []}
+    if data["systems"]:
+        rows = [{**row, "label": row["name"] if row["formula"] in (row["name"], None)
+                 else f"{row['name']}\n{row['formula']}"}
+                for row in _display_rows(_distinct(data["systems"]))]
+        ax = plot_level_ladder(rows)
+        ax.set_title("frontier levels by system class", pad=16)
+        figures["ladder"] = save_png_svg(ax, out / "levels")
     for doc in data["interactions"]:
         if doc["analysis"].get("level_only"):
             continue
         ax = plot_correlation_diagram(InteractionResult(**doc["analysis"]))
         ax.set_title(f"{doc['name']}  [{doc['method']}]")
-        written.append(save_figure(ax, out / f"correlation_{_slug(doc['name'])}.png", dpi=120))
+        figures["correlation"] += save_png_svg(ax, out / f"correlation_{_slug(doc['name'])}")
+    if data["interactions"]:
+        figures["shifts"] = save_png_svg(plot_level_shifts(data["interactions"]),
+                                         out / "level_shifts")
     for doc in data["chains"]:
         ax = plot_chain(ChainScalingResult(**doc["fit"]))
         ax.set_title(f"{doc['name']}  [{doc['method']}]")
-        written.append(save_figure(ax, out / f"chain_{_slug(doc['name'])}.png", dpi=120))
-    return written
+        figures["chain"] += save_png_svg(ax, out / f"chain_{_slug(doc['name'])}")
+    if store is not None:
+        for row in _distinct(data["systems"]):
+            figures["dos"] += _dos_figure(store, row, out)
+    return figures
+
+
+def _distinct(rows: list[dict]) -> list[dict]:
+    """One row per calculation: the same input (e.g. a chain member that is also a system)
+    appears once."""
+    return _newest_by(rows, ("input_hash",)) if all("input_hash" in r for r in rows) else rows
+
+
+def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:
+    """DOS/PDOS of one DFT system (fragment PDOS, else element) as PNG, SVG and CSV."""
+    from superatom.analysis.dos import density_of_states, write_dos_csv
+    from superatom.analysis.plots import plot_dos, save_png_svg
+    from superatom.db.query import load_result
+
+    if doc_type_of(row) != "frontier_orbitals":
+        return []
+    doc = load_result(row["uuid"], store=store)
+    if doc.orbitals is None:
+        return []
+    res = density_of_states(doc, sigma_ev=0.1)
+    partition = "fragment" if len(res.pdos.get("fragment", {})) > 1 else "element"
+    ax = plot_dos(res, partition)
+    ax.set_title(f"{row['name']}  [{row.get('method', '')}]", fontsize=9)
+    stem = out / f"dos_{_slug(row['name'])}"
+    return [*save_png_svg(ax, stem), write_dos_csv(res, stem.with_suffix(".csv"))]
 
 
 def _slug(name: str) -> str:

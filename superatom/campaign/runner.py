@@ -54,10 +54,13 @@ def run_flow(
     flow: Flow,
     store: JobStore,
     on_job_done: Callable[[str, str], None] | None = None,
+    on_job_start: Callable[[str, str], None] | None = None,
 ) -> RunSummary:
-    """Run ``flow`` job by job in topological order; ``on_job_done(job_name, status)``.
+    """Run ``flow`` job by job in topological order.
 
-    ``status`` is ``completed``, ``reused``, ``failed`` or ``skipped``.
+    ``on_job_start(job_name, job_uuid)`` is called before a job runs (not for skipped ones),
+    ``on_job_done(job_name, status)`` after, with ``status`` one of ``completed``,
+    ``reused``, ``failed`` or ``skipped``.
     """
     summary = RunSummary()
     bad: set[str] = set()
@@ -68,6 +71,8 @@ def run_flow(
             summary.skipped.append(job.name)
             status = "skipped"
         else:
+            if on_job_start:
+                on_job_start(job.name, job.uuid)
             status = _run_one(job, store, summary, bad)
         if on_job_done:
             on_job_done(job.name, status)

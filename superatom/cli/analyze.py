@@ -10,7 +10,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from superatom.cli.common import console, handle_errors, print_json
+from superatom.cli.common import (
+    console,
+    db_option,
+    emit_rows,
+    err_console,
+    handle_errors,
+    json_option,
+    png_path,
+    print_json,
+    stdout_is_terminal,
+)
 from superatom.errors import InputError
 
 WHAT = ("composition", "superatom", "dos", "export", "optical")
@@ -37,9 +47,10 @@ def _orbital_list(text: str | None) -> list[str] | None:
 
 
 def _load(uuid: str, db: str | None):
-    from superatom.db import load_result, open_store
+    from superatom.cli.common import open_read_store
+    from superatom.db import load_result
 
-    return load_result(uuid, store=open_store(db))
+    return load_result(uuid, store=open_read_store(db))
 
 
 def _out_dir(out: Path | None, uuid: str) -> Path:
@@ -60,7 +71,7 @@ def _check_numbers(lmax: int, sigma: float, nstates: int) -> None:
         raise InputError(f"--nstates {nstates} must be at least 1 (e.g. 5)")
 
 
-def _composition(doc, method: str, orbitals, as_json: bool) -> None:
+def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False) -> None:
     from superatom.analysis.composition import orbital_composition
     from superatom.analysis.docdata import doc_data
     from superatom.analysis.export import orbital_index
@@ -74,14 +85,13 @@ def _composition(doc, method: str, orbitals, as_json: bool) -> None:
     if as_json:
         print_json(res.model_dump())
         return
-    table = Table(title=f"{res.name}: {method} composition")
-    for column in ("orbital", "spin", "E (eV)", "occ", "fragments", "elements", "l", "PR"):
-        table.add_column(column)
-    for o in res.orbitals:
-        table.add_row(o.label, o.spin, f"{o.energy_ev:.3f}", f"{o.occupation:.1f}",
-                      _top(o.fragment), _top(o.element), _top(o.angular),
-                      _fmt(o.participation_ratio, 2))
-    console.print(table)
+    rows = [{"orbital": o.label, "spin": o.spin, "energy_ev": o.energy_ev,
+             "occupation": o.occupation, "fragments": _top(o.fragment),
+             "elements": _top(o.element), "l": _top(o.angular),
+             "participation_ratio": o.participation_ratio} for o in res.orbitals]
+    emit_rows(rows, list(rows[0]) if rows else ["orbital"], as_csv=as_csv,
+              title=f"{res.name}: {method} composition (eV)",
+              headers={"energy_ev": "E", "occupation": "occ", "participation_ratio": "PR"})
 
 
 def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
@@ -123,9 +133,7 @@ def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
 
 
 def _dos(doc, method, sigma, out, as_json, uuid) -> None:
-    import numpy as np
-
-    from superatom.analysis.dos import d_band_centre, density_of_states
+    from superatom.analysis.dos import d_band_centre, density_of_states, write_dos_csv
     from superatom.analysis.plots import plot_dos, save_figure
 
     res = density_of_states(doc, sigma_ev=sigma, method=method)
@@ -136,12 +144,7 @@ def _dos(doc, method, sigma, out, as_json, uuid) -> None:
     folder = _out_dir(out, uuid)
     partition = "fragment" if "fragment" in res.pdos else "element"
     png = save_figure(plot_dos(res, partition), folder / "dos.png")
-    columns = {"energy_ev": res.energies_ev, "total": res.total}
-    for key, curves in res.pdos.items():
-        columns.update({f"{key}:{name}": curve for name, curve in curves.items()})
-    csv = folder / "dos.csv"
-    np.savetxt(csv, np.column_stack(list(columns.values())), delimiter=",",
-               header=",".join(columns), comments="", fmt="%.6g")
+    csv = write_dos_csv(res, folder / "dos.csv")
     summary = {"homo_ev": res.homo_ev, "lumo_ev": res.lumo_ev, "sigma_ev": sigma,
                "d_band_centre_ev": d_centre, "png": str(png), "csv": str(csv)}
     if as_json:
@@ -163,7 +166,7 @@ def _export(doc, orbitals, out, as_json, uuid) -> None:
 
 
 def _optical(doc, uuid: str, db: str | None, nstates: int, measured: float | None,
-             as_json: bool) -> None:
+             as_json: bool, as_csv: bool = False) -> None:
     from superatom.analysis.docdata import settings_of
     from superatom.analysis.optical import optical_gap
     from superatom.db import open_store
@@ -181,19 +184,21 @@ def _optical(doc, uuid: str, db: str | None, nstates: int, measured: float | Non
         print_json({**res.model_dump(mode="json"), "uuid": job.uuid,
                     "reused_from": tda_doc.reused_from})
         return
-    table = Table(title=f"{res.name}: TDA excitations [{res.method}]")
-    for column in ("state", "E (eV)", "lambda (nm)", "f"):
-        table.add_column(column)
-    for state in res.states:
-        table.add_row(str(state.index), f"{state.energy_ev:.3f}", f"{state.wavelength_nm:.0f}",
-                      f"{state.oscillator_strength:.4f}")
-    console.print(table)
-    console.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
-                  f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
-                  highlight=False)
-    console.print(f"stored as TDA result {job.uuid}"
-                  + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
-                  highlight=False)
+    rows = [{"state": s.index, "energy_ev": s.energy_ev, "wavelength_nm": s.wavelength_nm,
+             "oscillator_strength": s.oscillator_strength} for s in res.states]
+    emit_rows(rows, ["state", "energy_ev", "wavelength_nm", "oscillator_strength"],
+              as_csv=as_csv, title=f"{res.name}: TDA excitations [{res.method}]",
+              headers={"energy_ev": "E (eV)", "wavelength_nm": "lambda (nm)",
+                       "oscillator_strength": "f"})
+    if as_csv:
+        return
+    out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
+    out.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
+              f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
+              highlight=False)
+    out.print(f"stored as TDA result {job.uuid}"
+              + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
+              highlight=False)
 
 
 def _summary_table(res) -> Table:
@@ -232,11 +237,11 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def analyze(
         uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
-        what: str = typer.Option("composition", "--what", "-w",
+        what: str = typer.Option("composition", "--what",
                                  help="composition | superatom | dos | export | optical"),
-        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
+        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
         orbitals: str | None = typer.Option(
-            None, "--orbitals", "-o", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
+            None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
         fragment: str | None = typer.Option(
             None, "--fragment", help="superatom: centre on this fragment (default: all atoms)."),
         lmax: int = typer.Option(8, "--lmax", help="superatom: highest l."),
@@ -244,9 +249,12 @@ def register(app: typer.Typer) -> None:
         nstates: int = typer.Option(5, "--nstates", help="optical: TDA states to compute."),
         measured: float | None = typer.Option(
             None, "--measured", help="optical: measured optical gap (eV) to compare with."),
-        out: Path | None = typer.Option(None, "--out", help="Folder for files (PNG, CSV, cube)."),
-        as_json: bool = typer.Option(False, "--json"),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        out: Path | None = typer.Option(None, "--output", "-o", "--out",
+                                        help="Folder for files (PNG, SVG, CSV, cube)."),
+        as_json: bool = json_option(),
+        as_csv: bool = typer.Option(False, "--csv",
+                                    help="composition, optical: the table as CSV."),
+        db: str | None = db_option(),
     ) -> None:
         """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
         if what not in WHAT:
@@ -261,13 +269,13 @@ def register(app: typer.Typer) -> None:
                              f"(fragments: {known})")
         picks = _orbital_list(orbitals)
         if what == "composition":
-            _composition(doc, method, picks, as_json)
+            _composition(doc, method, picks, as_json, as_csv)
         elif what == "superatom":
             _superatom(doc, picks, fragment, lmax, out, as_json, uuid)
         elif what == "dos":
             _dos(doc, method, sigma, out, as_json, uuid)
         elif what == "optical":
-            _optical(doc, uuid, db, nstates, measured, as_json)
+            _optical(doc, uuid, db, nstates, measured, as_json, as_csv)
         else:
             _export(doc, picks, out, as_json, uuid)
 
@@ -276,10 +284,12 @@ def register(app: typer.Typer) -> None:
     def compare(
         uuids: list[str] = typer.Argument(
             ..., help="Monomer uuids, then the assembly uuid last (a monomer may repeat)."),
-        method: str = typer.Option("mulliken", "--method", "-m", help="mulliken | lowdin | scpa"),
-        png: Path | None = typer.Option(None, "--png", help="Write the correlation diagram."),
-        as_json: bool = typer.Option(False, "--json"),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
+        png: Path | None = typer.Option(None, "--png",
+                                        help="Write the correlation diagram (300 dpi PNG)."),
+        svg: Path | None = typer.Option(None, "--svg", help="... and/or as vector SVG."),
+        as_json: bool = json_option(),
+        db: str | None = db_option(),
     ) -> None:
         """Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings."""
         from superatom.analysis.interaction import analyze_interaction
@@ -290,11 +300,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
         docs = {u: _load(u, db) for u in dict.fromkeys(uuids)}
         res = analyze_interaction([docs[u] for u in uuids[:-1]], docs[uuids[-1]], method=method)
-        if png is not None:
+        figures = [p for p in (png_path(png), png_path(svg, "--svg")) if p is not None]
+        for path in figures:
             from superatom.analysis.plots import plot_correlation_diagram, save_figure
 
             for k, spin in enumerate(res.spins):
-                target = png if len(res.spins) == 1 else png.with_stem(f"{png.stem}_{spin}")
+                target = path if len(res.spins) == 1 else path.with_stem(f"{path.stem}_{spin}")
                 save_figure(plot_correlation_diagram(res, spin=k), target)
         if as_json:
             print_json(res.model_dump())
@@ -309,5 +320,5 @@ def register(app: typer.Typer) -> None:
                               f"{c.coupling_ev:.4f}", f"{c.effective_coupling_ev:.4f}",
                               f"{c.predicted_splitting_ev:.4f}")
             console.print(table)
-        if png is not None:
-            console.print(f"correlation diagram: {png}", highlight=False)
+        for path in figures:
+            console.print(f"correlation diagram: {path}", highlight=False)

@@ -51,16 +51,11 @@ def summary(molecule) -> dict:
     }
 
 
-def _print_kinds() -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def _print_kinds(as_json: bool = False, as_csv: bool = False) -> None:
+    from superatom.cli.common import emit_rows
     from superatom.structures.registry import list_kinds
 
-    table = Table(title="superatom build KIND", show_lines=True)
-    table.add_column("kind", style="bold")
-    table.add_column("description")
-    table.add_column("options (--option key=value)")
+    rows = []
     for name, info in list_kinds().items():
         opts = []
         for key, o in info["options"].items():
@@ -68,8 +63,10 @@ def _print_kinds() -> None:
             if o["choices"]:
                 text += f" [{'|'.join(str(c) for c in o['choices'])}]"
             opts.append(text)
-        table.add_row(name, info["description"], "\n".join(opts) or "-")
-    Console(width=140).print(table)
+        rows.append({"kind": name, "description": info["description"],
+                     "options": " ".join(opts) or "-"})
+    emit_rows(rows, ["kind", "description", "options"], as_json=as_json, as_csv=as_csv,
+              title="superatom build KIND (options: -O key=value)")
 
 
 def _fail(message: str) -> None:
@@ -83,10 +80,14 @@ def build_command(
     metal: str = typer.Option(None, "--metal", help="addenda metal or substituent"),
     heteroatom: str = typer.Option(None, "--heteroatom", help="Keggin/Anderson heteroatom"),
     ln: str = typer.Option(None, "--ln", help="lanthanide (Y, La-Lu)"),
-    n: int = typer.Option(None, "--n", help="number of units"),
+    n: int = typer.Option(None, "--n-units", "-n", help="number of units"),
     output: Path = typer.Option(None, "--output", "-o", help="extended XYZ file to write"),
-    as_json: bool = typer.Option(False, "--json", help="print a JSON summary"),
-    png: Path = typer.Option(None, "--png", help="render a PNG picture"),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON summary (or --list)"),
+    as_csv: bool = typer.Option(False, "--csv", help="with --list: CSV"),
+    png: Path = typer.Option(None, "--png", help="render a 300 dpi PNG picture"),
+    style: str = typer.Option("polyhedra", "--style",
+                              help="picture: polyhedra (MO6 octahedra + bonds) or "
+                                   "ball-and-stick"),
     list_kinds: bool = typer.Option(False, "--list", help="list kinds and their options"),
     relax: bool = typer.Option(False, "--relax", help="pre-relax with GFN2-xTB (tblite)"),
     fmax: float = typer.Option(0.05, "--fmax", help="xTB force threshold, eV/Angstrom"),
@@ -94,8 +95,10 @@ def build_command(
 ) -> None:
     """Build a cluster / assembly geometry (Angstrom) with charge, multiplicity and fragments."""
     if list_kinds:
-        _print_kinds()
+        _print_kinds(as_json, as_csv)
         return
+    if png is not None and png.suffix.lower() != ".png":
+        _fail(f"--png expects a file ending in .png, not '{png.name}'")
     if not kind:
         _fail("give a KIND (see superatom build --list)")
     if output is None and not as_json and png is None:
@@ -110,7 +113,7 @@ def build_command(
         if value is None:
             continue
         if key not in KINDS[kind].options:
-            _fail(f"--{key} does not apply to kind '{kind}'")
+            _fail(f"--{'n-units' if key == 'n' else key} does not apply to kind '{kind}'")
         options[key] = value
     try:
         mol = build_structure(kind, option_strings=option or [], **options)
@@ -130,7 +133,7 @@ def build_command(
         if png is not None:
             from superatom.structures.render import render_png
 
-            render_png(mol, png)
+            render_png(mol, png, style=style)
     except InputError as exc:
         _fail(str(exc))
     except OSError as exc:

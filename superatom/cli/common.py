@@ -1,29 +1,90 @@
-"""Shared pieces of the command line: one-line errors, console, JSON output."""
+"""Shared pieces of the command line: options, one-line errors, stores, listings.
+
+Short options mean one thing in every command (``tests/test_cli_conventions.py`` checks it):
+``-h`` help, ``-V`` version, ``-o`` output file or folder, ``-d`` store (``--db``), ``-p``
+settings preset, ``-P`` jobflow-remote project, ``-w`` worker, ``-q`` charge, ``-m``
+multiplicity, ``-s`` setting override, ``-n`` number of units, ``-f`` formula, ``-e`` element,
+``-c`` system class, ``-O`` builder option, ``-v`` verbose, ``-l`` log file.
+
+Examples
+--------
+>>> split_method("RKS-PBE0/def2-svp DF C-PCM(eps=78.36)")
+'PBE0/def2-svp PCM'
+>>> split_method("UKS-B3LYP/sto-3g")
+'UKS-B3LYP/sto-3g'
+>>> png_path(None) is None
+True
+"""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 
-from superatom.errors import SuperatomError
+from superatom.errors import InputError, SuperatomError
 
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+# optional dependencies by top-level module, and the extra that installs them
+EXTRAS = {"jobflow_remote": "hpc", "qtoolkit": "hpc", "mongomock": "hpc",
+          "gpu4pyscf": "gpu", "cupy": "gpu"}
+
+
+def db_option() -> Any:
+    """The ``--db/-d`` option shared by every command that touches the store."""
+    return typer.Option(None, "--db", "-d", help="Store folder or mongodb:// URI.")
+
+
+def json_option() -> Any:
+    return typer.Option(False, "--json", help="Print JSON.")
+
+
+def csv_option() -> Any:
+    return typer.Option(False, "--csv", help="Print CSV.")
 
 
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on one line to stderr and return the exit to raise."""
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def missing_extra_message(module: str) -> str:
+    """One line naming the pip extra that provides ``module``.
+
+    Examples
+    --------
+    >>> missing_extra_message("jobflow_remote.jobs")
+    "jobflow_remote is not installed: pip install 'superatom[hpc]'"
+    """
+    top = module.split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return f"{top} is not installed"
+    return f"{top} is not installed: pip install 'superatom[{extra}]'"
+
+
+def require_extra(module: str) -> None:
+    """Raise a one-line :class:`InputError` unless ``module`` can be imported."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise InputError(missing_extra_message(module)) from None
 
 
 def handle_errors(func: F) -> F:
@@ -35,6 +96,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SuperatomError as err:
             raise fail(str(err)) from None
+        except ModuleNotFoundError as err:
+            raise fail(missing_extra_message(err.name or str(err))) from None
         except FileNotFoundError as err:
             raise fail(f"file not found: {err.filename or err}") from None
         except KeyboardInterrupt:
@@ -73,6 +136,50 @@ def unexpected_error(err: BaseException) -> str:
             "traceback and report it)")
 
 
+def open_read_store(db: str | None):
+    """Open an existing store for reading; a ``--db`` folder that is not a store is an error.
+
+    Only ``run`` and ``screen`` create a store: a mistyped path here must not silently give
+    an empty one.
+    """
+    from superatom.db.store import is_mongo_uri, open_store
+
+    if db and not is_mongo_uri(str(db)):
+        folder = Path(db).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"no store at '{db}': check --db (a store is created by "
+                             "'superatom run' or 'superatom screen')")
+        if not (folder / "monty.storage.cfg").exists():
+            raise InputError(f"'{db}' is a folder but not a superatom store: check --db")
+    return open_store(db)
+
+
+def png_path(path: Path | None, option: str = "--png") -> Path | None:
+    """``--png`` must name a ``.png`` file (no silent PDF/SVG under that option);
+    ``--svg`` a ``.svg`` one."""
+    suffix = "." + option.lstrip("-")
+    if path is not None and path.suffix.lower() != suffix:
+        raise InputError(f"{option} expects a file ending in {suffix}, not '{path.name}'")
+    return path
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is an interactive terminal (tables and live lines) or a pipe/file."""
+    return sys.stdout.isatty()
+
+
+def split_method(method: str | None) -> str:
+    """Short method label ``XC/basis`` from a stored method string."""
+    if not method:
+        return "-"
+    head, *rest = method.split()
+    label = head.removeprefix("RKS-")
+    for word in rest:
+        if word.startswith(("C-PCM", "SMD")):
+            label += " " + ("PCM" if word.startswith("C-PCM") else "SMD")
+    return label
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -84,3 +191,96 @@ def _default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     """Print plain JSON (no colour codes) to stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
+
+
+def cell(value: Any, digits: int = 3) -> str:
+    """Text of one table cell: floats with ``digits`` decimals, ``-`` for missing."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def is_numeric(rows: Iterable[dict], column: str) -> bool:
+    values = [row.get(column) for row in rows if row.get(column) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                for v in values)
+
+
+def fit_columns(rows: list[dict], columns: list[str], width: int,
+                headers: dict[str, str] | None = None, keep: tuple[str, ...] = (),
+                drop_first: tuple[str, ...] = ()) -> list[str]:
+    """Columns that fit in ``width`` characters: ``drop_first`` ones are left out, in that
+    order, while numbers and ``keep`` columns (never wrapped) would not fit.
+
+    Examples
+    --------
+    >>> rows = [{"name": "water", "gap": 10.089, "campaign": "tiny"}]
+    >>> fit_columns(rows, ["name", "gap", "campaign"], 20, drop_first=("campaign",))
+    ['name', 'gap']
+    """
+    headers = headers or {}
+
+    def needed(column: str) -> int:
+        longest = max((len(cell(row.get(column))) for row in rows), default=1)
+        whole = is_numeric(rows, column) or column in keep
+        return max(len(headers.get(column, column)), longest if whole else min(longest, 10))
+
+    shown = list(columns)
+    for column in drop_first:
+        if sum(needed(c) + 2 for c in shown) <= width:
+            break
+        if column in shown:
+            shown.remove(column)
+    return shown
+
+
+def rows_table(rows: list[dict], columns: list[str], title: str | None = None,
+               headers: dict[str, str] | None = None,
+               keep: tuple[str, ...] = ()) -> Table:
+    """Rich table in which numbers (and the ``keep`` columns) never wrap and other text
+    columns fold; ``headers`` renames columns for display."""
+    headers = headers or {}
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        numeric = is_numeric(rows, column)
+        whole = numeric or column in keep
+        longest = max((len(cell(row.get(column))) for row in rows), default=1)
+        table.add_column(headers.get(column, column), justify="right" if numeric else "left",
+                         no_wrap=whole, overflow="ellipsis" if whole else "fold",
+                         min_width=None if whole else min(longest, 10))
+    for row in rows:
+        table.add_row(*[cell(row.get(c)) for c in columns])
+    return table
+
+
+def delimited(rows: list[dict], columns: list[str], delimiter: str) -> str:
+    """CSV (``,``) or TSV (``\\t``) text with a header line; full precision."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return buffer.getvalue()
+
+
+def emit_rows(rows: list[dict], columns: list[str], *, as_json: bool = False,
+              as_csv: bool = False, title: str | None = None,
+              empty: str = "nothing to list", headers: dict[str, str] | None = None,
+              keep: tuple[str, ...] = (), drop_first: tuple[str, ...] = ()) -> None:
+    """Print a listing: JSON, CSV, a rich table on a terminal or TSV into a pipe.
+
+    No rows prints ``empty`` on stderr (``[]`` with ``--json``, a header with ``--csv``).
+    """
+    if as_json:
+        print_json(rows)
+    elif as_csv:
+        sys.stdout.write(delimited(rows, columns, ","))
+    elif not rows:
+        err_console.print(empty, markup=False, highlight=False)
+    elif stdout_is_terminal():
+        shown = fit_columns(rows, columns, console.width, headers, keep, drop_first)
+        console.print(rows_table(rows, shown, title, headers, keep))
+    else:
+        sys.stdout.write(delimited(rows, columns, "\t"))

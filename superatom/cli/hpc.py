@@ -5,23 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from superatom.cli.common import console, handle_errors, print_json
+from superatom.cli.common import (
+    console,
+    csv_option,
+    emit_rows,
+    handle_errors,
+    json_option,
+    print_json,
+    require_extra,
+    rows_table,
+)
 
 hpc_app = typer.Typer(help="Cluster set-up (jobflow-remote projects).", no_args_is_help=True)
+STATE_COLUMNS = ["db_id", "name", "state", "worker", "process_id", "reason"]
 
 
-def _states_table(rows: list[dict]) -> Table:
-    table = Table(title=f"{len(rows)} job(s)")
-    for column in ("db_id", "name", "state", "worker", "process_id", "reason"):
-        table.add_column(column, overflow="fold")
+def require_hpc() -> None:
+    """One line naming the ``hpc`` extra when jobflow-remote or qtoolkit is missing."""
+    require_extra("jobflow_remote")
+    require_extra("qtoolkit")
+
+
+def state_rows(rows: list[dict]) -> list[dict]:
+    """Job states with the last line of the failure reason."""
+    out = []
     for row in rows:
-        reason = row.get("remote_error") or row.get("error") or ""
-        table.add_row(str(row.get("db_id")), str(row.get("name")), str(row.get("state")),
-                      str(row.get("worker") or ""), str(row.get("process_id") or ""),
-                      reason.strip().splitlines()[-1] if reason else "")
-    return table
+        reason = (row.get("remote_error") or row.get("error") or "").strip()
+        out.append({**{c: row.get(c) for c in STATE_COLUMNS[:-1]},
+                    "reason": reason.splitlines()[-1] if reason else ""})
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +53,7 @@ def register(app: typer.Typer) -> None:
                                      help="Install into jobflow-remote's projects folder."),
     ) -> None:
         """Write a starter jobflow-remote project file with a SLURM (or PBS) worker."""
+        require_hpc()
         from superatom.errors import InputError
         from superatom.hpc.project import install_project, starter_project_yaml
 
@@ -59,16 +73,17 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def submit(
         campaign_file: Path = typer.Argument(..., help="Campaign YAML file."),
-        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
+        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
         worker: str | None = typer.Option(None, "--worker", "-w", help="Worker name."),
         wait: bool = typer.Option(False, "--wait",
                                   help="Drive the runner here until all jobs end "
                                        "(needed with the in-process mongomock queue)."),
         timeout: float = typer.Option(3600.0, help="--wait limit in seconds."),
         force: bool = typer.Option(False, "--force", help="Do not reuse stored results."),
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = json_option(),
     ) -> None:
         """Send a campaign's flows to a jobflow-remote project (SLURM/PBS queue)."""
+        require_hpc()
         from superatom.campaign.spec import load_campaign
         from superatom.hpc.campaign import submit_campaign
         from superatom.hpc.submit import job_states, run_runner_until_done
@@ -82,32 +97,36 @@ def register(app: typer.Typer) -> None:
             return
         console.print(f"submitted {len(ids)} job(s) of campaign '{campaign.name}' to "
                       f"project '{project}'")
-        console.print(_states_table(rows))
+        console.print(rows_table(state_rows(rows), STATE_COLUMNS, f"{len(rows)} job(s)"))
         if not wait:
             console.print(f"start the runner with 'jf -p {project} runner start' and follow "
-                          f"with 'superatom status -p {project}'")
+                          f"with 'superatom status -P {project}'")
 
     @app.command("status")
     @handle_errors
     def status(
-        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
-        as_json: bool = typer.Option(False, "--json"),
+        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
+        as_json: bool = json_option(),
+        as_csv: bool = csv_option(),
     ) -> None:
         """Queued, running, finished and failed jobs of a project, with failure reasons."""
+        require_hpc()
         from superatom.hpc.submit import job_states
 
         rows = job_states(project)
         if as_json:
             print_json(rows)
         else:
-            console.print(_states_table(rows))
+            emit_rows(state_rows(rows), STATE_COLUMNS, as_csv=as_csv,
+                      title=f"{len(rows)} job(s)", empty=f"no jobs in project '{project}'")
 
     @app.command("rerun")
     @handle_errors
     def rerun(
-        project: str = typer.Option(..., "--project", "-p", help="jobflow-remote project."),
+        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
     ) -> None:
         """Requeue failed jobs; finished jobs are not recomputed."""
+        require_hpc()
         from superatom.hpc.submit import rerun_failed
 
         ids = rerun_failed(project)

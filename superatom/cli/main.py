@@ -1,19 +1,46 @@
-"""The ``superatom`` command: run, query, build, analyze, compare, screen, submit, ..."""
+"""The ``superatom`` command: run, query, build, analyze, compare, screen, submit, ...
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> CliRunner().invoke(app, ["--version"]).stdout.startswith("superatom ")
+True
+"""
 
 from __future__ import annotations
 
 import typer
 
 from superatom.cli import analyze, build, hpc, query, run, screen
-from superatom.cli.common import handle_errors
+from superatom.cli.common import csv_option, emit_rows, handle_errors, json_option
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="superatom",
     help="Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        import superatom
+
+        typer.echo(f"superatom {superatom.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF)."""
+
 
 for module in (run, build, query, screen, analyze, hpc):
     module.register(app)
@@ -21,17 +48,25 @@ for module in (run, build, query, screen, analyze, hpc):
 
 @app.command("presets")
 @handle_errors
-def presets(name: str | None = typer.Argument(None, help="Show one preset in full.")) -> None:
+def presets(
+    name: str | None = typer.Argument(None, help="Show one preset in full."),
+    as_json: bool = json_option(),
+    as_csv: bool = csv_option(),
+) -> None:
     """List the settings presets, or show one."""
     from superatom.calc_settings import available_presets, load_preset
     from superatom.cli.common import print_json
 
     if name:
         print_json(load_preset(name).model_dump())
-    else:
-        for preset in available_presets():
-            s = load_preset(preset)
-            typer.echo(f"{preset:12s} {s.xc}/{s.basis} solvent={s.solvent} grids={s.grids_level}")
+        return
+    rows = []
+    for preset in available_presets():
+        s = load_preset(preset)
+        rows.append({"preset": preset, "xc": s.xc, "basis": s.basis, "solvent": s.solvent,
+                     "grids_level": s.grids_level, "density_fit": s.density_fit})
+    emit_rows(rows, list(rows[0]) if rows else ["preset"], as_json=as_json, as_csv=as_csv,
+              title="settings presets")
 
 
 if __name__ == "__main__":

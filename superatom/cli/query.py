@@ -1,14 +1,38 @@
-"""``superatom query``: list stored results with filters, as table, JSON or CSV."""
+"""``superatom query``: list stored results with filters, as table, TSV, JSON or CSV."""
 
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from superatom.cli.common import console, fail, handle_errors, print_json
+from superatom.cli.common import csv_option, db_option, emit_rows, fail, handle_errors, json_option
 
-COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_ev", "lumo_ev",
-           "gap_ev", "system_class", "campaign", "n_units")
+HEADERS = {"charge": "q", "multiplicity": "2S+1", "homo_ev": "HOMO", "lumo_ev": "LUMO",
+           "gap_ev": "gap", "system_class": "class", "n_units": "n"}
+KEEP = ("uuid", "formula", "method")  # never folded on a terminal
+COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "homo_ev", "lumo_ev", "gap_ev",
+           "method", "system_class", "campaign", "n_units")
+# left out in this order when a terminal is too narrow for all columns
+DROP_FIRST = ("campaign", "n_units", "system_class", "multiplicity", "charge", "uuid", "method")
+
+
+def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:
+    """Rows for printing: short uuid, formula in Hill/POM notation and a short method label
+    on a terminal (``full``: the stored values, for JSON/CSV/TSV)."""
+    from superatom.cli.common import split_method
+    from superatom.structures.notation import display_formula
+
+    columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
+    if full:
+        return rows, columns
+    shown = []
+    for row in rows:
+        item = dict(row)
+        item["uuid"] = str(row.get("uuid"))[:8]
+        if row.get("formula"):
+            item["formula"] = display_formula(row["formula"], row.get("charge"))
+        item["method"] = split_method(row.get("method"))
+        shown.append(item)
+    return shown, columns
 
 
 def register(app: typer.Typer) -> None:
@@ -17,57 +41,45 @@ def register(app: typer.Typer) -> None:
     @app.command("query")
     @handle_errors
     def query(
-        formula: str | None = typer.Option(None, "--formula", "-f", help="e.g. H2O1 or H2O."),
-        system_class: str | None = typer.Option(None, "--class", help="System class label."),
+        formula: str | None = typer.Option(
+            None, "--formula", "-f", help="Full formula in any element order: CH4, H4C, "
+            "PW12O40."),
+        system_class: str | None = typer.Option(None, "--class", "-c", help="System class."),
         campaign: str | None = typer.Option(None, "--campaign"),
         element: list[str] = typer.Option(None, "--element", "-e", help="Must contain element."),
-        functional: str | None = typer.Option(None, "--xc"),
-        basis: str | None = typer.Option(None, "--basis"),
-        preset: str | None = typer.Option(None, "--preset", help="Settings preset name."),
-        n_units: int | None = typer.Option(None, "--n-units"),
+        chemsys: str | None = typer.Option(None, "--chemsys",
+                                           help="Exactly these elements, e.g. P-W-O."),
+        functional: str | None = typer.Option(None, "--xc", help="Functional (any case)."),
+        basis: str | None = typer.Option(None, "--basis", help="Basis set (any case)."),
+        preset: str | None = typer.Option(None, "--preset", "-p", help="Settings preset."),
+        n_units: int | None = typer.Option(None, "--n-units", "-n"),
         gap_min: float | None = typer.Option(None, "--gap-min", help="eV"),
         gap_max: float | None = typer.Option(None, "--gap-max", help="eV"),
-        since: str | None = typer.Option(None, "--since", help="ISO date, e.g. 2026-11-01"),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
-        as_json: bool = typer.Option(False, "--json"),
-        as_csv: bool = typer.Option(False, "--csv"),
+        since: str | None = typer.Option(
+            None, "--since", help="ISO date (2026-11-01), 'today', 'yesterday' or an age: "
+            "7d, 12h, 2w."),
+        db: str | None = db_option(),
+        as_json: bool = json_option(),
+        as_csv: bool = csv_option(),
         limit: int = typer.Option(0, "--limit", help="Show at most this many (0 = all)."),
     ) -> None:
-        """List stored frontier-orbital results, newest first."""
-        from superatom.db import open_store, query_results
+        """List stored frontier-orbital results, newest first (TSV when piped)."""
+        from superatom.cli.common import open_read_store, stdout_is_terminal
+        from superatom.db import query_results
 
         if limit < 0:
             raise fail(f"--limit {limit} is negative: give 0 (all) or a positive count")
         rows = query_results(
-            open_store(db), formula=formula, system_class=system_class, campaign=campaign,
-            elements=element or None, functional=functional, basis=basis, preset=preset,
-            n_units=n_units,
+            open_read_store(db), formula=formula, system_class=system_class,
+            campaign=campaign, elements=element or None, chemsys=chemsys,
+            functional=functional, basis=basis, preset=preset, n_units=n_units,
             gap_min=gap_min, gap_max=gap_max, since=since,
         )
         if limit:
             rows = rows[:limit]
-        if as_json:
-            print_json(rows)
-            return
-        if as_csv:
-            import pandas as pd
-
-            typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
-            return
-        table = Table(title=f"{len(rows)} stored result(s)")
-        columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
-        for column in columns:
-            table.add_column(column, overflow="fold", no_wrap=column in ("uuid", "formula"))
-        for row in rows:
-            table.add_row(*[_cell(row.get(c), c) for c in columns])
-        console.print(table)
-
-
-def _cell(value, column: str) -> str:
-    if value is None:
-        return "-"
-    if column == "uuid":
-        return str(value)[:8]
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
+        full = as_json or as_csv or not stdout_is_terminal()
+        shown, columns = display_rows(rows, full)
+        emit_rows(shown, columns, as_json=as_json, as_csv=as_csv,
+                  title=f"{len(rows)} stored result(s), energies in eV",
+                  headers=HEADERS, keep=KEEP, drop_first=DROP_FIRST,
+                  empty="no stored results match these filters")

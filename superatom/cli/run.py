@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Callable
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from superatom.cli.common import console, handle_errors, print_json
+from superatom.cli.common import console, db_option, handle_errors, json_option, print_json
 
 JSON_FIELDS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_ev",
                "lumo_ev", "gap_ev", "e_tot_ha", "converged", "device", "input_hash",
@@ -16,11 +19,13 @@ JSON_FIELDS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "h
 
 
 def run_frontier_job(
-    molecule, preset: str, overrides: dict, db: str | None, force: bool, name: str | None
+    molecule, preset: str, overrides: dict, db: str | None, force: bool, name: str | None,
+    on_start: Callable[[str], None] | None = None,
 ):
     """Run :class:`FrontierOrbitalMaker` through ``jobflow.run_locally`` into the store.
 
-    Returns the stored :class:`FrontierOrbitalDoc` and the job uuid.
+    ``on_start(job_uuid)`` is called once the job exists, before it runs. Returns the
+    stored :class:`FrontierOrbitalDoc` and the job uuid.
     """
     from jobflow import run_locally
 
@@ -37,6 +42,8 @@ def run_frontier_job(
     )
     job = maker.make(molecule)
     store = open_store(db)
+    if on_start is not None:
+        on_start(job.uuid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_locally(job, store=store, log=False, raise_immediately=True)
@@ -70,12 +77,67 @@ def check_size(molecule, settings) -> str:
     return estimate
 
 
+def log_folder(db: str | None) -> Path:
+    """Per-job log files live in ``logs/`` next to a folder store, else the user log dir."""
+    from platformdirs import user_log_dir
+
+    from superatom.db.store import is_mongo_uri, store_location
+
+    where = store_location(db)
+    if is_mongo_uri(where):
+        return Path(user_log_dir("superatom"))
+    return Path(where).expanduser().resolve() / "logs"
+
+
+class SCFLine(logging.Handler):
+    """Logging handler that turns the engine's per-cycle records into a live line
+    (``status``) and, when ``verbose``, one printed line per cycle."""
+
+    def __init__(self, label: str, status=None, verbose: bool = False) -> None:
+        super().__init__(logging.INFO)
+        self.label, self.status, self.verbose = label, status, verbose
+
+    def emit(self, record: logging.LogRecord) -> None:
+        cycle = getattr(record, "scf_cycle", None)
+        if cycle is None:
+            return
+        text = f"{self.label}: SCF cycle {cycle[0]:3d}  E = {cycle[1]:.8f} Ha  " \
+               f"dE = {cycle[2]:+.2e}"
+        if self.status is not None:
+            self.status.update(text)
+        if self.verbose:
+            console.print(text, highlight=False, markup=False)
+
+
+@contextmanager
+def job_log(path: Path, *handlers: logging.Handler):
+    """Send the engine's SCF records to ``path`` (and ``handlers``) while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(path)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger = logging.getLogger("superatom.engine")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    for handler in (file_handler, *handlers):
+        logger.addHandler(handler)
+    try:
+        yield file_handler
+    finally:
+        for handler in (file_handler, *handlers):
+            logger.removeHandler(handler)
+        logger.setLevel(level)
+        file_handler.close()
+
+
 def summary_table(doc, uuid: str) -> Table:
     """Rich table of the main numbers of a frontier-orbital document."""
+    from superatom.structures.notation import display_formula
+
     table = Table(title=f"{doc.name}  [{doc.method}]", show_header=False)
     rows = [
         ("uuid", uuid),
-        ("formula / charge / mult.", f"{doc.formula} / {doc.charge:+d} / {doc.multiplicity}"),
+        ("formula / charge / mult.",
+         f"{display_formula(doc.formula, doc.charge)} / {doc.charge:+d} / {doc.multiplicity}"),
         ("HOMO (eV)", f"{doc.homo_ev:.4f}" if doc.homo_ev is not None else "-"),
         ("LUMO (eV)", f"{doc.lumo_ev:.4f}" if doc.lumo_ev is not None else "-"),
         ("gap (eV)", f"{doc.gap_ev:.4f}" if doc.gap_ev is not None else "-"),
@@ -106,9 +168,10 @@ def register(app: typer.Typer) -> None:
                                                 help="Spin multiplicity 2S+1."),
         preset: str = typer.Option("screening", "--preset", "-p",
                                    help="Settings preset: screening, production, gas, fast."),
-        set_: list[str] = typer.Option(None, "--set", help="Override a setting: key=value."),
+        set_: list[str] = typer.Option(None, "--set", "-s",
+                                       help="Override a setting: key=value."),
         name: str | None = typer.Option(None, "--name", help="Label stored with the result."),
-        db: str | None = typer.Option(None, "--db", help="Store folder or mongodb:// URI."),
+        db: str | None = db_option(),
         force: bool = typer.Option(False, "--force", help="Recompute even if stored."),
         force_size: bool = typer.Option(False, "--force-size",
                                         help="Run even if the size estimate exceeds this "
@@ -116,10 +179,19 @@ def register(app: typer.Typer) -> None:
         allow_disconnected: bool = typer.Option(
             False, "--allow-disconnected",
             help="Accept parts more than 10 A apart (e.g. a dimer at infinite separation)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the main fields as JSON."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every SCF cycle."),
+        log: Path | None = typer.Option(
+            None, "--log", "-l", help="Log file of this job (default: logs/ next to the "
+            "store)."),
+        as_json: bool = json_option(),
     ) -> None:
-        """Compute HOMO, LUMO, gap and frontier composition of one structure."""
+        """Compute HOMO, LUMO, gap and frontier composition of one structure.
+
+        A terminal shows the running SCF (cycle, energy, change) on a live line; every cycle
+        goes to the job's log file.
+        """
         from superatom.calc_settings import load_preset, parse_overrides
+        from superatom.cli.common import stdout_is_terminal
         from superatom.engine.checks import ALLOW_DISCONNECTED
         from superatom.names import check_name
         from superatom.structures.io import read_molecule
@@ -132,15 +204,30 @@ def register(app: typer.Typer) -> None:
             molecule.properties[ALLOW_DISCONNECTED] = True
         if not force_size:
             check_size(molecule, load_preset(preset, **overrides))
-        if as_json:
-            doc, uuid = run_frontier_job(molecule, preset, overrides, db, force, name)
-        else:
-            with console.status(f"SCF of {molecule.composition.reduced_formula} "
-                                f"({len(molecule)} atoms)..."):
-                doc, uuid = run_frontier_job(molecule, preset, overrides, db, force, name)
+        label = f"{molecule.composition.reduced_formula} ({len(molecule)} atoms)"
+        live = not as_json and stdout_is_terminal()
+        status = console.status(f"{label}: setting up") if live else nullcontext()
+        paths: list[Path] = []
+        engine_log = logging.getLogger("superatom.engine")
+        with status as line, ExitStack() as stack:
+            handler = SCFLine(label, line, verbose and not as_json)
+
+            def start(uuid: str) -> None:
+                paths.append(log or log_folder(db) / f"{uuid}.log")
+                stack.enter_context(job_log(paths[0], handler))
+                engine_log.info("job %s: %s, preset %s %s", uuid, label, preset,
+                                overrides or "")
+
+            doc, uuid = run_frontier_job(molecule, preset, overrides, db, force, name,
+                                         on_start=start)
+            engine_log.info("done: E = %.10f Ha, gap = %s eV%s", doc.e_tot_ha, doc.gap_ev,
+                            f", reused from {doc.reused_from}" if doc.reused_from else "")
         if as_json:
             data = doc.model_dump(include=set(JSON_FIELDS))
             data["uuid"] = uuid
+            data["log"] = str(paths[0]) if paths else None
             print_json(data)
         else:
             console.print(summary_table(doc, uuid))
+            if paths:
+                console.print(f"log: {paths[0]}", highlight=False, markup=False)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobflow import JobStore
+from pymatgen.core import Composition
 
 from superatom.errors import InputError
 from superatom.schemas.documents import FrontierOrbitalDoc
 from superatom.schemas.registry import doc_type_of
 
 SUMMARY_FIELDS = [
-    "uuid", "output.name", "output.formula", "output.charge", "output.multiplicity",
-    "output.method", "output.preset", "output.homo_ev", "output.lumo_ev", "output.gap_ev",
-    "output.e_tot_ha",
+    "uuid", "completed_at", "output.name", "output.formula", "output.reduced_formula",
+    "output.formula_pretty", "output.formula_alphabetical", "output.chemsys",
+    "output.elements", "output.charge", "output.multiplicity",
+    "output.method", "output.preset", "output.settings.xc", "output.settings.basis",
+    "output.homo_ev", "output.lumo_ev", "output.gap_ev", "output.e_tot_ha",
     "output.converged", "output.system_class", "output.campaign", "output.n_units",
     "output.device", "output.created_at", "output.input_hash", "output.reused_from",
     "output.aliases",
 ]
+_AGES = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def _connected(store: JobStore | None) -> JobStore:
@@ -29,11 +34,67 @@ def _connected(store: JobStore | None) -> JobStore:
     return store
 
 
+def parse_composition(formula: str) -> Composition:
+    """A formula in any element order (``CH4``, ``H4C``, ``C1 H4``) as a Composition."""
+    try:
+        comp = Composition(formula)
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"cannot read formula '{formula}': write it like CH4 or PW12O40 "
+                         f"({err})") from None
+    if not comp.valid or not len(comp):
+        raise InputError(f"cannot read formula '{formula}': write it like CH4 or PW12O40")
+    return comp
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """Start of a time window: ISO date/time, ``today``, ``yesterday`` or an age like ``7d``.
+
+    Ages take ``m`` (minutes), ``h``, ``d`` or ``w``. Naive times are local time, as jobflow
+    writes ``completed_at``.
+
+    Examples
+    --------
+    >>> now = datetime(2026, 11, 23, 15, 0)
+    >>> parse_since("7d", now).isoformat()
+    '2026-11-16T15:00:00'
+    >>> parse_since("today", now).isoformat()
+    '2026-11-23T00:00:00'
+    >>> parse_since("2026-11-01", now).isoformat()
+    '2026-11-01T00:00:00'
+    """
+    now = now or datetime.now()
+    word = text.strip().lower()
+    if word == "today":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if word == "yesterday":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([mhdw])", word)
+    if match:
+        return now - timedelta(seconds=float(match[1]) * _AGES[match[2]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"cannot read date '{text}': use an ISO date (2026-11-01), "
+                         "'today', 'yesterday' or an age such as 7d or 12h") from None
+    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+
+
+def _stored_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+
+
 def build_filter(
     formula: str | None = None,
     system_class: str | None = None,
     campaign: str | None = None,
     elements: list[str] | None = None,
+    chemsys: str | None = None,
     functional: str | None = None,
     basis: str | None = None,
     preset: str | None = None,
@@ -42,28 +103,32 @@ def build_filter(
     gap_max: float | None = None,
     since: str | None = None,
 ) -> dict[str, Any]:
-    """Mongo-style filter on frontier-orbital documents; every argument is optional.
+    """Mongo-style pre-filter on frontier-orbital documents; every argument is optional.
+
+    Formulas, element sets, methods and dates are matched exactly afterwards by
+    :func:`matches` (any element order, case-insensitive methods, parsed dates).
 
     Examples
     --------
-    >>> build_filter(formula="H2O1", gap_min=1.0)["output.gap_ev"]
+    >>> build_filter(formula="CH4", gap_min=1.0)["output.gap_ev"]
     {'$gte': 1.0}
+    >>> build_filter(formula="CH4")["output.elements"]
+    {'$all': ['C', 'H']}
     """
     # results of one system: frontier-orbital and xTB documents (not TDA excitations)
     criteria: dict[str, Any] = {"output.input_hash": {"$exists": True},
                                 "output.doc_type": {"$ne": "tda"}}
+    wanted = set(elements or [])
     if formula:
-        criteria["$or"] = [{"output.formula": formula}, {"output.reduced_formula": formula}]
+        wanted |= {el.symbol for el in parse_composition(formula)}
+    if chemsys:
+        wanted |= _chemsys_set(chemsys)
+    if wanted:
+        criteria["output.elements"] = {"$all": sorted(wanted)}
     if system_class:
         criteria["output.system_class"] = system_class
     if campaign:
         criteria["output.campaign"] = campaign
-    if elements:
-        criteria["output.elements"] = {"$all": list(elements)}
-    if functional:
-        criteria["output.settings.xc"] = functional
-    if basis:
-        criteria["output.settings.basis"] = basis.lower()
     if preset:
         criteria["output.preset"] = preset
     if n_units is not None:
@@ -78,30 +143,59 @@ def build_filter(
             raise InputError(f"gap range {gap_min} to {gap_max} eV is empty: give the smaller "
                              "value as --gap-min")
         criteria["output.gap_ev"] = gap
-    if since:
-        criteria["completed_at"] = {"$gte": parse_since(since)}
     return criteria
 
 
-def parse_since(text: str) -> str:
-    """An ISO date or date-time as the ISO text jobflow stores in ``completed_at``.
+def _chemsys_set(chemsys: str) -> set[str]:
+    from pymatgen.core import Element
+
+    symbols = {s.strip() for s in re.split(r"[-,\s]+", chemsys) if s.strip()}
+    for symbol in symbols:
+        if not Element.is_valid_symbol(symbol):
+            raise InputError(f"unknown element '{symbol}' in '{chemsys}': write e.g. P-W-O")
+    return symbols
+
+
+def matches(row: dict[str, Any], formula: str | None = None, chemsys: str | None = None,
+            functional: str | None = None, basis: str | None = None,
+            since: str | None = None, **_: Any) -> bool:
+    """Whether a flattened summary row matches the formula, element set, method and date.
+
+    ``formula`` matches the full composition in any element order, on the new
+    ``formula_alphabetical``/``formula_pretty`` fields when stored and on ``formula``
+    otherwise; ``chemsys`` is the exact element set; ``functional`` and ``basis`` ignore case.
 
     Examples
     --------
-    >>> parse_since("2026-11-01")
-    '2026-11-01T00:00:00'
+    >>> row = {"formula": "H4C1", "elements": ["H", "C"], "settings": {"xc": "PBE0"}}
+    >>> matches(row, formula="CH4", functional="pbe0"), matches(row, formula="C2H8")
+    (True, False)
+    >>> matches(row, chemsys="C-H"), matches(row, chemsys="C-H-O")
+    (True, False)
     """
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(text.strip()).replace(tzinfo=None).isoformat()
-    except ValueError:
-        raise InputError(f"--since '{text}' is not an ISO date: write it as YYYY-MM-DD or "
-                         "YYYY-MM-DDTHH:MM") from None
+    settings = row.get("settings") or {}
+    if formula:
+        stored = row.get("formula_alphabetical") or row.get("formula")
+        if not stored or Composition(stored) != parse_composition(formula):
+            return False
+    if chemsys:
+        stored_set = set((row.get("chemsys") or "").split("-")) - {""} or set(
+            row.get("elements") or [])
+        if stored_set != _chemsys_set(chemsys):
+            return False
+    if functional and str(settings.get("xc", "")).lower() != functional.lower():
+        return False
+    if basis and str(settings.get("basis", "")).lower() != basis.lower():
+        return False
+    if since:
+        when = _stored_time(row.get("completed_at") or row.get("created_at"))
+        if when is None or when < parse_since(since):
+            return False
+    return True
 
 
 def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {"uuid": doc.get("uuid")}
+    out = {"uuid": doc.get("uuid"), "completed_at": doc.get("completed_at")}
     out.update({k: v for k, v in (doc.get("output") or {}).items()})
     return out
 
@@ -111,11 +205,13 @@ def query_results(store: JobStore | None = None, **filters: Any) -> list[dict[st
 
     Keyword arguments are those of :func:`build_filter`.
     """
+    if filters.get("since"):
+        parse_since(filters["since"])  # a bad date is an error even on an empty store
     store = _connected(store)
     rows = store.query(
         build_filter(**filters), properties=SUMMARY_FIELDS, sort={"completed_at": -1}
     )
-    return unique_results([_flatten(row) for row in rows])
+    return unique_results([row for row in map(_flatten, rows) if matches(row, **filters)])
 
 
 def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

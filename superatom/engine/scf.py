@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,8 @@ from superatom.calc_settings import CalcSettings
 from superatom.engine.device import code_versions, device_name, resolve_device
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import InputError, SCFNotConvergedError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -131,6 +135,7 @@ def run_scf(
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
     mol=None,
+    progress: Callable[[int, float, float], None] | None = None,
     restart_from: list[str] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
@@ -153,6 +158,9 @@ def run_scf(
     mol : pyscf.gto.Mole, optional
         The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
         per job: see :func:`superatom.engine.mole.build_mole`).
+    progress : callable, optional
+        Called after every SCF cycle (over all solvers) as ``progress(cycle, e_tot, delta)``
+        with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
     restart_from : list of str, optional
         Checkpoints to try as starting guess instead of ``chkfile`` (the first that fits).
 
@@ -170,7 +178,7 @@ def run_scf(
     mol = mol if mol is not None else build_mole(molecule, settings)
     mf, attempts, total_cycles, guess = converge_scf(
         mol, settings, device, molecule.composition.reduced_formula, initial_dm, chkfile,
-        restart_from)
+        progress, restart_from)
     result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
     result.extra["guess"] = guess
     return result
@@ -178,8 +186,10 @@ def run_scf(
 
 def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                  initial_dm: np.ndarray | None = None, chkfile: str | None = None,
+                 progress: Callable[[int, float, float], None] | None = None,
                  restart_from: list[str] | None = None):
-    """Converge the SCF of a built ``mol`` through the fallback ladder.
+    """Converge the SCF of a built ``mol`` through the fallback ladder; ``progress`` as in
+    :func:`run_scf`.
 
     The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
     :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
@@ -212,8 +222,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             continue
         cycles = {"n": 0}
 
-        def count(envs, cycles=cycles):
+        def count(envs, cycles=cycles, before=total_cycles):
             cycles["n"] += 1
+            _report_cycle(before + cycles["n"], envs, progress)
 
         solver.callback = count
         rung_start = time.perf_counter()
@@ -245,6 +256,15 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
     return mf, attempts, total_cycles, guess
+
+
+def _report_cycle(cycle: int, envs: dict, progress) -> None:
+    energy = float(envs.get("e_tot", float("nan")))
+    delta = energy - float(envs.get("last_hf_e", float("nan")))
+    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha", cycle, energy, delta,
+             extra={"scf_cycle": (cycle, energy, delta)})
+    if progress is not None:
+        progress(cycle, energy, delta)
 
 
 def read_checkpoint(chkfile: str, mol) -> tuple[np.ndarray, np.ndarray] | None:

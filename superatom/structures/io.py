@@ -146,6 +146,30 @@ def molecule_from_atoms(atoms, charge: int | None = None, multiplicity: int | No
     )
 
 
+def as_molecule(structure, charge: int | None = None,
+                multiplicity: int | None = None) -> Molecule:
+    """A pymatgen Molecule from a Molecule or an ASE ``Atoms`` (charge/multiplicity from
+    ``atoms.info`` unless given); anything else is one clear :class:`InputError`.
+
+    Examples
+    --------
+    >>> from ase import Atoms
+    >>> as_molecule(Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]])).spin_multiplicity
+    1
+    >>> as_molecule("water.xyz")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: expected a pymatgen Molecule or an ASE Atoms, got str: ...
+    """
+    if isinstance(structure, Molecule):
+        return structure
+    if hasattr(structure, "get_chemical_symbols") and hasattr(structure, "get_positions"):
+        return molecule_from_atoms(structure, charge=charge, multiplicity=multiplicity)
+    raise InputError(f"expected a pymatgen Molecule or an ASE Atoms, got "
+                     f"{type(structure).__name__}: read files with "
+                     "superatom.structures.io.read_molecule")
+
+
 def write_xyz(molecule: Molecule, path: str | Path, comment: str | None = None) -> None:
     """Write ``molecule`` as extended XYZ with ``charge=``, ``multiplicity=`` and fragments.
 

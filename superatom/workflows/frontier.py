@@ -32,7 +32,7 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
-from superatom.calc_settings import CalcSettings, load_preset
+from superatom.calc_settings import CalcSettings, as_settings, load_preset
 from superatom.calc_settings.settings import settings_from_dict
 from superatom.db.reuse import find_reusable, record_alias, with_arrays
 from superatom.schemas.documents import (
@@ -43,6 +43,7 @@ from superatom.schemas.documents import (
 )
 from superatom.schemas.hashing import input_hash
 from superatom.schemas.levels import frontier_levels
+from superatom.structures import io as structure_io
 from superatom.workflows.fragments import as_molecule, superposition_density
 
 DEFAULT_PRESET = "screening"
@@ -178,21 +179,26 @@ def build_frontier_doc(
 
 
 def compute_frontier(
-    molecule: Molecule,
-    settings: CalcSettings,
+    molecule: Molecule | Any,
+    settings: CalcSettings | str = "screening",
     metadata: dict[str, Any] | None = None,
     initial_dm: np.ndarray | None = None,
     chkfile: str | None = None,
     mol=None,
+    progress: Any = None,
     restart_from: list[str] | None = None,
 ) -> FrontierOrbitalDoc:
     """Run the SCF and build the document, outside any workflow manager.
 
-    ``mol`` is the engine's already built Mole of ``molecule`` (None: the engine builds it).
+    ``molecule`` is a pymatgen Molecule or an ASE Atoms; ``settings`` a CalcSettings or a
+    preset name; ``mol`` the engine's already built Mole of ``molecule`` (None: the engine
+    builds it); ``progress(cycle, e_tot_ha, delta_ha)`` is called every SCF cycle.
     """
     start = time.perf_counter()
+    molecule = structure_io.as_molecule(molecule)
+    settings = as_settings(settings)
     result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
-                            mol=mol, restart_from=restart_from)
+                            mol=mol, progress=progress, restart_from=restart_from)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
