@@ -17,3 +17,8 @@ class SCFNotConvergedError(SuperatomError, RuntimeError):
     def __init__(self, message: str, attempts: list[dict] | None = None):
         super().__init__(message)
         self.attempts = attempts or []
+
+
+class GPUError(SuperatomError, RuntimeError):
+    """The GPU run failed (out of memory, CUDA or kernel error) and device=gpu forbids a
+    CPU fallback; the message names the failure and the setting to change."""

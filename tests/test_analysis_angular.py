@@ -79,3 +79,44 @@ def test_angular_weights_sum_to_norm_inside_sphere():
     values = mol.eval_gto("GTOval_sph", grid.coords[inside]) @ coeff
     direct = (values**2 * grid.weights[inside, None]).sum(axis=0)
     assert [o.norm_inside for o in res.orbitals] == pytest.approx(direct.tolist(), abs=0.01)
+
+
+def test_overflow_bin_closes_the_sum_rule():
+    """With lmax = 0 a P orbital is all overflow; weights are fractions of the norm inside."""
+    doc = li8_doc()
+    low = angular_character(doc, orbitals=[8, 11], lmax=0)
+    for orb in low.orbitals:
+        assert set(orb.weights) == {"S", "l>0"}
+        assert sum(orb.weights.values()) == pytest.approx(1.0, abs=1e-12)
+        assert orb.weights["S"] == pytest.approx(orb.captured / orb.norm_inside)
+    assert low.orbitals[1].weights["l>0"] > 0.8  # the 1P HOMO
+    full = angular_character(doc, orbitals=[8, 11])  # default lmax 12
+    assert full.lmax == 12 and full.orbitals[1].weights["l>12"] < 0.03
+    for lo, hi in zip(low.orbitals, full.orbitals, strict=True):
+        # the same S projection, so what l > 0 holds is the same at either lmax
+        assert hi.weights["S"] == pytest.approx(lo.weights["S"], abs=1e-10)
+        assert 1.0 - hi.weights["S"] == pytest.approx(lo.weights["l>0"], abs=1e-10)
+    assert full.orbitals[1].weights["P"] > 0.8
+
+
+def test_centre_and_radius_come_from_the_cluster_itself():
+    from superatom.analysis.angular import cluster_sphere, fragment_spheres
+    from superatom.structures.lindqvist import build_lindqvist
+    from superatom.structures.registry import build_structure
+
+    w6 = build_lindqvist("W")
+    centre, _ = cluster_sphere([s.specie.symbol for s in w6], w6.cart_coords)
+    central = [s.specie.symbol for s in w6 if np.allclose(s.coords, centre)]
+    assert central == ["O"]  # the six-coordinate central O of the Lindqvist
+    # water: no atom at the heavy-atom centroid other than O itself, H ignored
+    water = [[0, 0, 0.117], [0, 0.757, -0.469], [0, -0.757, -0.469]]
+    assert np.allclose(cluster_sphere(["O", "H", "H"], water)[0], water[0])
+    dimer = build_structure("dimer", type="ca", n_water=4)
+    spheres = fragment_spheres(dimer, list(dimer.site_properties["fragment"]))
+    whole = cluster_sphere([s.specie.symbol for s in dimer], dimer.cart_coords)[1]
+    for name in ("PW12#0", "PW12#1"):
+        centre, radius = spheres[name]
+        phosphorus = [s.coords for s in dimer if s.specie.symbol == "P"]
+        assert min(np.linalg.norm(np.asarray(phosphorus) - centre, axis=1)) < 1e-8
+        # the farthest terminal O of one Keggin (5.2 A) + 3 A, far inside the dimer's sphere
+        assert radius == pytest.approx(8.2, abs=0.1) and radius < whole - 3

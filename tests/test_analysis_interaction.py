@@ -250,3 +250,48 @@ def test_open_shell_documents_are_analysed_per_spin():
     assert direct.label == "HOMO" and len(direct.assembly_orbitals) == 2
     assert alpha.fo_homo_splitting_ev == pytest.approx(direct.splitting_ev, rel=0.1)
     assert res.fragment_labels == ["Ha", "Hb"]
+
+
+def test_degenerate_set_coupling_is_rotation_invariant():
+    """Two offset N2: the pi* LUMO pair of each is degenerate, so any rotation inside the pair
+    is an equally valid monomer basis. Single J elements change under it, the reported RMS
+    coupling and the Lowdin site energies must not."""
+    from superatom.analysis.docdata import Channel
+    from superatom.analysis.fragment_orbitals import fo_channel
+    from superatom.workflows.frontier import compute_frontier
+    from tests.test_analysis_systems import settings
+
+    shift = np.array([0.9, 0.4, 3.0])
+    first = Molecule(["N", "N"], [[0, 0, -0.55], [0, 0, 0.55]])
+    second = Molecule(["N", "N"], first.cart_coords + shift)
+    pair = Molecule(["N"] * 4, np.vstack([first.cart_coords, second.cart_coords]),
+                    site_properties={"fragment": ["A", "A", "B", "B"]})
+    docs = [compute_frontier(m, settings(), {"name": n})
+            for m, n in ((first, "N2a"), (second, "N2b"), (pair, "(N2)2"))]
+    assembly = doc_data(docs[2])
+    monomers = [doc_data(d) for d in docs[:2]]
+    lumo = monomers[0].channel().lumo
+    assert monomers[0].channel().energy[lumo + 1] == pytest.approx(
+        monomers[0].channel().energy[lumo], abs=1e-6)
+    before = fo_channel(embed_monomers(monomers, assembly), assembly, "restricted")
+    angle = 0.7
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    base = monomers[0].channels[0]
+    coeff = base.coeff.copy()
+    coeff[:, [lumo, lumo + 1]] = coeff[:, [lumo, lumo + 1]] @ rot
+    monomers[0].channels[0] = Channel(base.spin, coeff, base.energy, base.occ, base.fock)
+    embedded = embed_monomers(monomers, assembly)
+    after = fo_channel(embedded, assembly, "restricted")
+    old, new = (next(c for c in ch.couplings if c.label_a == "LUMO") for ch in (before, after))
+    assert old.degenerate and (old.set_size_a, old.set_size_b) == (2, 2)
+    assert abs(old.effective_coupling_ev) > 0.05  # a real coupling, not a zero by symmetry
+    assert new.effective_coupling_ev == pytest.approx(old.effective_coupling_ev, abs=1e-8)
+    assert new.site_energy_a_ev == pytest.approx(old.site_energy_a_ev, abs=1e-8)
+    # while the single elements <LUMO(+1)_a|F|LUMO(+1)_b> do change under the rotation
+    blocks = []
+    for emb in (embed_monomers([doc_data(docs[0]), monomers[1]], assembly), embedded):
+        basis = fo_basis(emb, assembly, "restricted")
+        cols = [[basis.column(m, k) for k in (lumo, lumo + 1)] for m in (0, 1)]
+        blocks.append(basis.f_fo[np.ix_(cols[0], cols[1])] * HARTREE_TO_EV)
+    assert np.abs(blocks[0] - blocks[1]).max() > 0.01
+    assert np.linalg.norm(blocks[0]) == pytest.approx(np.linalg.norm(blocks[1]), abs=1e-8)

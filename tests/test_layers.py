@@ -22,6 +22,7 @@ LAYERS = [
     {"db"},
     {"workflows"},
     {"campaign"},
+    {"validation"},
     {"hpc"},
     {"cli"},
 ]

@@ -13,9 +13,11 @@ from superatom.workflows.xtb import XtbRelaxMaker
 
 
 def test_xtb_single_point_gaps_match_reference():
-    # reference GFN2-xTB (tblite 0.8) gaps on ideal geometries: 3.32 (Mo6O19), 3.85 (W6O19) eV
-    assert xtb_frontier(build_lindqvist("Mo"))["gap_ev"] == pytest.approx(3.32, abs=0.1)
-    assert xtb_frontier(build_lindqvist("W"))["gap_ev"] == pytest.approx(3.85, abs=0.1)
+    # reference GFN2-xTB (tblite 0.8) gas-phase gaps on ideal geometries: 3.32 (Mo6O19),
+    # 3.85 (W6O19) eV; the tier's default for these anions is GBSA water (3.28 / 3.67 eV)
+    gas = {m: xtb_frontier(build_lindqvist(m), solvation="none")["gap_ev"] for m in ("Mo", "W")}
+    assert gas["Mo"] == pytest.approx(3.32, abs=0.1)
+    assert gas["W"] == pytest.approx(3.85, abs=0.1)
 
 
 def test_relax_keeps_charge_spin_labels_and_lowers_energy():

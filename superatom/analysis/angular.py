@@ -3,9 +3,14 @@
 On a spherical grid (Gauss-Legendre radial shells r_k up to ``radius`` x a Lebedev angular
 rule) ``c_(n,lm,k) = sum_g psi_n(r_k, g) Y_lm(g) w_g`` and the weight of l is
 ``w_(n,l) = sum_k w_k r_k^2 sum_m c_(n,lm,k)^2``. Summed over all l this is the norm of the
-orbital inside the sphere (Parseval); the reported weights are normalised to sum to 1 and
-labelled S, P, D, F, G, H, I, K, L, M, N, O, Q (l = 0 ... 12). With a bond ``axis`` the same
-coefficients are also summed by |m| about that axis: sigma, pi, delta, phi.
+orbital inside the sphere (Parseval). The reported weights are divided by that norm, so what
+l <= lmax misses is an explicit ``l>lmax`` bin and S, P, D, F, G, H, I, K, L, M, N, O, Q
+(l = 0 ... 12) plus that bin sum to 1. With a bond ``axis`` the same coefficients are also
+summed by |m| about that axis: sigma, pi, delta, phi (plus the same bin).
+
+The centre defaults to the cluster's central atom (the heteroatom of a Keggin, the central O
+of a Lindqvist) when one sits at the heavy-atom centroid, else to that centroid; the radius to
+the farthest atom of the cluster (or fragment) from the centre plus a margin.
 
 Examples
 --------
@@ -27,6 +32,7 @@ from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV, engine
 from superatom.analysis.docdata import doc_data
 
 L_LETTERS = "SPDFGHIKLMNOQ"
+RADIUS_MARGIN_A = 3.0  # Angstrom beyond the farthest atom: the orbital tails stay inside
 M_NAMES = ("sigma", "pi", "delta", "phi", "gamma")
 
 
@@ -86,13 +92,16 @@ class AngularOrbital(BaseModel):
     spin: str
     label: str
     energy_ev: float
-    weights: dict[str, float] = Field(description="S, P, D, ... normalised to 1")
+    weights: dict[str, float] = Field(
+        description="S, P, D, ... and 'l>lmax' as fractions of the norm inside the sphere")
     character: str = Field(description="letter of the largest weight")
     m_weights: dict[str, float] = Field(
-        default_factory=dict, description="sigma/pi/delta/... about the axis (normalised)"
+        default_factory=dict,
+        description="sigma/pi/delta/... about the axis and the 'rest', fractions of the "
+        "norm inside",
     )
     norm_inside: float = Field(description="grid integral of psi^2 inside the sphere")
-    captured: float = Field(description="sum of the l weights before normalising (<= norm)")
+    captured: float = Field(description="grid norm captured by l <= lmax (<= norm_inside)")
 
 
 class AngularResult(BaseModel):
@@ -107,12 +116,40 @@ class AngularResult(BaseModel):
     orbitals: list[AngularOrbital]
 
 
-def fragment_centres(molecule, labels: Sequence[str],
+def cluster_sphere(symbols: Sequence[str], coords, margin: float = RADIUS_MARGIN_A,
+                   snap: float = 0.5) -> tuple[np.ndarray, float]:
+    """Centre and radius (Angstrom) of the sphere that holds one cluster.
+
+    The centre is the atom within ``snap`` of the heavy-atom (non-H) centroid when there is one
+    (heteroatom / central atom), else that centroid; the radius is the farthest atom's distance
+    from it plus ``margin``.
+
+    Examples
+    --------
+    >>> from superatom.structures.keggin import build_keggin
+    >>> pw12 = build_keggin("P")
+    >>> centre, radius = cluster_sphere([s.specie.symbol for s in pw12], pw12.cart_coords)
+    >>> [s.specie.symbol for s in pw12 if np.allclose(s.coords, centre)], round(radius, 1)
+    (['P'], 8.2)
+    """
+    xyz = np.asarray(coords, dtype=float)
+    heavy = np.array([sym != "H" for sym in symbols]) if any(s != "H" for s in symbols) else \
+        np.ones(len(xyz), bool)
+    centre = xyz[heavy].mean(axis=0)
+    dist = np.linalg.norm(xyz - centre, axis=1)
+    if dist.min() < snap:
+        centre = xyz[int(dist.argmin())]
+    return centre, float(np.linalg.norm(xyz - centre, axis=1).max()) + margin
+
+
+def fragment_spheres(molecule, labels: Sequence[str],
                      fragments: Sequence[str] | None = None,
-                     min_atoms: int = 4) -> dict[str, list[float]]:
-    """Centroid (Angstrom) of each fragment (default: those with >= ``min_atoms`` atoms)."""
+                     min_atoms: int = 4) -> dict[str, tuple[list[float], float]]:
+    """Centre (Angstrom) and radius (Angstrom) of each fragment's own sphere
+    (:func:`cluster_sphere` of its atoms; default: fragments with >= ``min_atoms`` atoms)."""
     labels = list(labels)
     coords = np.asarray(molecule.cart_coords)
+    symbols = [site.specie.symbol for site in molecule]
     names = list(dict.fromkeys(labels)) if fragments is None else list(fragments)
     out = {}
     for name in names:
@@ -121,7 +158,9 @@ def fragment_centres(molecule, labels: Sequence[str],
             continue
         if not mask.any():
             raise ValueError(f"no atom carries fragment label '{name}'")
-        out[name] = coords[mask].mean(axis=0).tolist()
+        centre, radius = cluster_sphere([s for s, m in zip(symbols, mask, strict=True) if m],
+                                        coords[mask])
+        out[name] = (centre.tolist(), radius)
     return out
 
 
@@ -130,7 +169,7 @@ def angular_character(
     orbitals: Sequence[int] | None = None,
     centre: Sequence[float] | None = None,
     radius: float | None = None,
-    lmax: int = 8,
+    lmax: int = 12,
     axis: Sequence[float] | None = None,
     spin: str | None = None,
     n_radial: int = 80,
@@ -146,11 +185,12 @@ def angular_character(
     orbitals : sequence of int, optional
         0-based orbital indices (default: HOMO and LUMO).
     centre : 3 floats, optional
-        Centre in Angstrom (default: centroid of all atoms).
+        Centre in Angstrom (default: the central atom or heavy-atom centroid,
+        :func:`cluster_sphere`; for one fragment of an assembly use :func:`fragment_spheres`).
     radius : float, optional
         Sphere radius in Angstrom (default: farthest atom from the centre + 3 A).
     lmax : int
-        Highest l projected (up to 12).
+        Highest l projected (up to 12); the rest of the norm is the ``l>lmax`` weight.
     axis : 3 floats, optional
         Bond axis; adds sigma/pi/delta weights (|m| about the axis).
     lebedev_order : int
@@ -176,9 +216,12 @@ def angular_character(
         orbitals = [i for i in (chan.homo, chan.lumo) if 0 <= i < len(chan.energy)]
     orbitals = [int(i) for i in orbitals]
     coords = np.asarray(data.molecule.cart_coords)
-    centre_a = coords.mean(axis=0) if centre is None else np.asarray(centre, float)
+    if centre is None:
+        centre_a, _ = cluster_sphere(data.elements, coords)
+    else:
+        centre_a = np.asarray(centre, float)
     if radius is None:
-        radius = float(np.linalg.norm(coords - centre_a, axis=1).max()) + 3.0
+        radius = float(np.linalg.norm(coords - centre_a, axis=1).max()) + RADIUS_MARGIN_A
     frame = _frame(axis)
     directions, w_ang, r, w_r = spherical_grid(radius / BOHR_TO_ANGSTROM, n_radial,
                                                lebedev_order)
@@ -194,14 +237,20 @@ def angular_character(
     l_of = np.concatenate([[lv] * (2 * lv + 1) for lv in range(lmax + 1)])
     m_of = np.concatenate([np.abs(np.arange(-lv, lv + 1)) for lv in range(lmax + 1)])
     per_l = np.stack([lm[:, l_of == lv].sum(axis=1) for lv in range(lmax + 1)], axis=1)
+    overflow = f"l>{lmax}"
     rows = []
     for k, index in enumerate(orbitals):
         total = per_l[k].sum()
-        weights = {L_LETTERS[lv]: float(per_l[k, lv] / total) for lv in range(lmax + 1)}
+        rest = float(max(0.0, 1.0 - total / norm[k]))
+        weights = {L_LETTERS[lv]: float(per_l[k, lv] / norm[k]) for lv in range(lmax + 1)}
+        weights[overflow] = rest
         m_weights = {}
         if axis is not None:
-            for m in range(min(lmax, len(M_NAMES) - 1) + 1):
-                m_weights[M_NAMES[m]] = float(lm[k, m_of == m].sum() / total)
+            m_top = min(lmax, len(M_NAMES) - 1)
+            for m in range(m_top + 1):
+                m_weights[M_NAMES[m]] = float(lm[k, m_of == m].sum() / norm[k])
+            m_weights["rest"] = float(  # higher |m| and l > lmax
+                max(0.0, 1.0 - sum(m_weights.values())))
         rows.append(AngularOrbital(
             index=index, spin=chan.spin, label=chan.label(index),
             energy_ev=float(chan.energy[index] * HARTREE_TO_EV), weights=weights,

@@ -7,6 +7,15 @@ off-diagonal: couplings J) and ``C_FO = S_FO^-1 B^T S C`` (= ``B^-1 C`` for a sq
 For two FOs a, b: ``J_eff = (J - (e_a + e_b) S / 2) / (1 - S^2)`` and the two-level splitting
 ``sqrt((e_a - e_b)^2 + 4 J_eff^2)``.
 
+Reported couplings use the Lowdin-orthogonalised pair space: the FO sets A (of monomer a) and
+B (of monomer b) are orthogonalised together, ``F' = S^-1/2 F S^-1/2``; the diagonal blocks
+give the site energies and the off-diagonal block the effective couplings (for one FO each
+this is exactly ``J_eff`` above, and the splitting is exact for the two-level problem). A
+frontier level that is degenerate (a 1P triplet, a pi pair) is coupled as a whole set: any
+rotation inside the set is as good as any other, so the coupling reported is the
+rotation-invariant RMS over the set, ``||J'_AB||_F / sqrt(n_A n_B)``, and the site energy the
+mean of the set (trace / n).
+
 Examples
 --------
 >>> res = fragment_orbital_couplings([ethylene, ethylene], dimer)     # doctest: +SKIP
@@ -106,15 +115,21 @@ class FOCoupling(BaseModel):
     label_b: str
     orbital_a: int
     orbital_b: int
-    site_energy_a_ev: float = Field(description="<a|F|a> in the assembly Fock operator")
+    site_energy_a_ev: float = Field(
+        description="Lowdin-orthogonalised site energy in the assembly Fock operator "
+        "(mean over a degenerate set)")
     site_energy_b_ev: float
     monomer_energy_a_ev: float
     monomer_energy_b_ev: float
-    overlap: float
-    coupling_ev: float = Field(description="J = <a|F|b>")
-    effective_coupling_ev: float
-    predicted_splitting_ev: float
-    degenerate: bool = Field(description="a or b is one of a degenerate set (basis-dependent J)")
+    overlap: float = Field(description="<a|b> (RMS over degenerate sets)")
+    coupling_ev: float = Field(description="J = <a|F|b> (RMS over degenerate sets)")
+    effective_coupling_ev: float = Field(
+        description="orthogonalised coupling J_eff (RMS over degenerate sets, rotation-invariant)")
+    predicted_splitting_ev: float = Field(
+        description="sqrt((e'_a - e'_b)^2 + 4 J_eff^2) from the orthogonalised site energies")
+    degenerate: bool = Field(description="a or b is a degenerate set (values are set RMS)")
+    set_size_a: int = 1
+    set_size_b: int = 1
 
 
 class FOContribution(BaseModel):
@@ -140,8 +155,48 @@ class FragmentOrbitalResult(BaseModel):
     channels: list[FOChannel]
 
 
-def _degenerate(energy: np.ndarray, k: int, tol: float = 1e-4) -> bool:
-    return int(np.count_nonzero(np.abs(energy - energy[k]) < tol)) > 1
+def degenerate_set(energy: np.ndarray, k: int, tol: float = 1e-4) -> list[int]:
+    """Indices of the orbitals within ``tol`` (Hartree) of orbital ``k``, ``k`` included.
+
+    Examples
+    --------
+    >>> degenerate_set(np.array([-0.5, -0.30001, -0.3, -0.1]), 2)
+    [1, 2]
+    """
+    return np.flatnonzero(np.abs(np.asarray(energy) - energy[k]) < tol).tolist()
+
+
+def set_coupling(s_fo: np.ndarray, f_fo: np.ndarray, cols_a: list[int],
+                 cols_b: list[int]) -> dict[str, float]:
+    """Lowdin-orthogonalised site energies and coupling between FO sets A and B (Hartree).
+
+    Returns ``e_a``, ``e_b`` (mean orthogonalised site energies), ``j_eff`` (orthogonalised
+    coupling: signed for one FO each, else the RMS over the block), ``j`` and ``s`` (raw
+    coupling and overlap, signed or RMS likewise). All are invariant under rotations within
+    A and within B.
+
+    Examples
+    --------
+    >>> s = np.array([[1.0, 0.1], [0.1, 1.0]])
+    >>> f = np.array([[-0.3, -0.05], [-0.05, -0.3]])
+    >>> out = set_coupling(s, f, [0], [1])
+    >>> bool(np.isclose(out["j_eff"], effective_coupling(-0.05, 0.1, -0.3, -0.3)))
+    True
+    """
+    idx = list(cols_a) + list(cols_b)
+    n_a = len(cols_a)
+    vals, vecs = np.linalg.eigh(s_fo[np.ix_(idx, idx)])
+    inv_half = (vecs / np.sqrt(vals)) @ vecs.T
+    f_orth = inv_half @ f_fo[np.ix_(idx, idx)] @ inv_half
+    block_j, block_raw = f_orth[:n_a, n_a:], f_fo[np.ix_(cols_a, cols_b)]
+    block_s = s_fo[np.ix_(cols_a, cols_b)]
+
+    def rms(block: np.ndarray) -> float:
+        return float(block[0, 0]) if block.size == 1 else float(np.sqrt(np.mean(block**2)))
+
+    return {"e_a": float(np.trace(f_orth[:n_a, :n_a]) / n_a),
+            "e_b": float(np.trace(f_orth[n_a:, n_a:]) / (len(idx) - n_a)),
+            "j_eff": rms(block_j), "j": rms(block_raw), "s": rms(block_s)}
 
 
 def _index_of(chan, label: str) -> int | None:
@@ -162,19 +217,22 @@ def fo_channel(embeddings: list[Embedding], assembly: DocData, spin: str,
             ka, kb = _index_of(ca, label), _index_of(cb, label)
             if ka is None or kb is None:
                 continue
-            a, b = basis.column(ea.index, ka), basis.column(eb.index, kb)
-            e_a, e_b = basis.f_fo[a, a], basis.f_fo[b, b]
-            j, s = basis.f_fo[a, b], basis.s_fo[a, b]
-            j_eff = effective_coupling(j, s, e_a, e_b)
+            set_a, set_b = degenerate_set(ca.energy, ka), degenerate_set(cb.energy, kb)
+            pair = set_coupling(basis.s_fo, basis.f_fo,
+                                [basis.column(ea.index, i) for i in set_a],
+                                [basis.column(eb.index, i) for i in set_b])
             couplings.append(FOCoupling(
                 monomer_a=ea.name, monomer_b=eb.name, label_a=label, label_b=label,
-                orbital_a=ka, orbital_b=kb, site_energy_a_ev=e_a * HARTREE_TO_EV,
-                site_energy_b_ev=e_b * HARTREE_TO_EV,
+                orbital_a=ka, orbital_b=kb, site_energy_a_ev=pair["e_a"] * HARTREE_TO_EV,
+                site_energy_b_ev=pair["e_b"] * HARTREE_TO_EV,
                 monomer_energy_a_ev=ca.energy[ka] * HARTREE_TO_EV,
-                monomer_energy_b_ev=cb.energy[kb] * HARTREE_TO_EV, overlap=float(s),
-                coupling_ev=j * HARTREE_TO_EV, effective_coupling_ev=j_eff * HARTREE_TO_EV,
-                predicted_splitting_ev=predicted_splitting(j_eff, e_a, e_b) * HARTREE_TO_EV,
-                degenerate=_degenerate(ca.energy, ka) or _degenerate(cb.energy, kb),
+                monomer_energy_b_ev=cb.energy[kb] * HARTREE_TO_EV, overlap=pair["s"],
+                coupling_ev=pair["j"] * HARTREE_TO_EV,
+                effective_coupling_ev=pair["j_eff"] * HARTREE_TO_EV,
+                predicted_splitting_ev=predicted_splitting(pair["j_eff"], pair["e_a"],
+                                                           pair["e_b"]) * HARTREE_TO_EV,
+                degenerate=len(set_a) > 1 or len(set_b) > 1,
+                set_size_a=len(set_a), set_size_b=len(set_b),
             ))
     chan = assembly.channel(spin)
     names = [emb.name for emb in embeddings]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from superatom.analysis.angular import AngularResult, angular_character, fragment_centres
+from superatom.analysis.angular import AngularResult, angular_character, fragment_spheres
 from superatom.analysis.composition import CompositionResult, Method, orbital_composition
 from superatom.analysis.correlation import CorrelationResult, correlate_channel
 from superatom.analysis.embedding import embed_documents, monomer_atom_labels
@@ -83,7 +83,7 @@ def analyze_interaction(
     window: int = 4,
     angular: bool = False,
     angular_fragments: Sequence[str] | None = None,
-    lmax: int = 8,
+    lmax: int = 12,
 ) -> InteractionResult:
     """Correlation + FO couplings + frontier composition of an assembly and its monomers.
 
@@ -101,7 +101,8 @@ def analyze_interaction(
         Frontier window (orbitals below HOMO / above LUMO per monomer) that is followed.
     angular : bool
         Also project the assembly HOMO and LUMO on spherical harmonics about the centre of
-        every fragment (``angular_fragments``, default all fragments of >= 4 atoms).
+        every fragment (``angular_fragments``, default all fragments of >= 4 atoms), in a
+        sphere of the fragment's own size.
     lmax : int
         Highest l of that projection.
 
@@ -136,11 +137,11 @@ def analyze_interaction(
         composition=comp,
     )
     if angular:
-        centres = fragment_centres(assembly.molecule, labels, angular_fragments)
+        spheres = fragment_spheres(assembly.molecule, labels, angular_fragments)
         for chan in assembly.channels:
             picks = [i for i in (chan.homo, chan.lumo) if 0 <= i < len(chan.energy)]
-            for frag, centre in centres.items():
+            for frag, (centre, radius) in spheres.items():
                 result.angular.append(angular_character(
-                    assembly_doc, orbitals=picks, centre=centre, spin=chan.spin, lmax=lmax,
-                    label=frag))
+                    assembly_doc, orbitals=picks, centre=centre, radius=radius, spin=chan.spin,
+                    lmax=lmax, label=frag))
     return result

@@ -27,6 +27,7 @@ from jobflow import Flow, Job
 from superatom.campaign.plan import CampaignPlan, SystemPlan, plan_campaign, plan_rows
 from superatom.campaign.resources import JobResources
 from superatom.campaign.spec import Campaign
+from superatom.engine.xtb_scope import xtb_applicable
 from superatom.errors import InputError
 from superatom.workflows.chain import ChainScalingFlowMaker, chain_scaling_analysis
 from superatom.workflows.frontier import FrontierOrbitalMaker
@@ -168,7 +169,8 @@ def run_prescreen(plan: CampaignPlan, store, reuse: bool = True) -> dict[str, fl
     screen = plan.campaign.prescreen
     jobs = {}
     for entry in plan.systems.values():
-        if entry.role == "system" and entry.tier == "dft":
+        # systems the xTB tier refuses go straight to DFT: never filtered on xTB levels
+        if entry.role == "system" and entry.tier == "dft" and xtb_applicable(entry.molecule)[0]:
             meta = entry.metadata(plan.name, role="prescreen")
             meta["name"] = f"{entry.name} (xTB pre-screen)"
             jobs[entry.name] = XtbFrontierMaker(name=f"xtb screen {entry.name}", reuse=reuse,

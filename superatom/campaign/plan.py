@@ -10,7 +10,7 @@ once); the flow builder, ``superatom screen`` and the HPC submission read the pl
 Examples
 --------
 >>> from superatom.campaign.spec import Campaign
->>> plan = plan_campaign(Campaign(name="demo", preset="fast", systems=[
+>>> plan = plan_campaign(Campaign(name="demo", preset="fast", worker_gpu=False, systems=[
 ...     {"name": "W6O19", "build": {"kind": "lindqvist", "metal": "W"}},
 ...     {"name": "W6O19 DFT", "build": {"kind": "lindqvist", "metal": "W"}, "tier": "dft",
 ...      "settings": {"xc": "PBE"}}]))
@@ -103,15 +103,37 @@ class CampaignPlan(_Plan):
 
 
 def resolve_tier(requested: str, nao: int | None, settings: CalcSettings,
-                 campaign: Campaign) -> str:
-    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device at hand."""
+                 campaign: Campaign, xtb_refusal: str = "") -> str:
+    """``dft`` or ``xtb``: ``auto`` takes DFT when the AO count fits the device that will run
+    the job (:func:`dft_nao_limit`), and always when the xTB tier refuses the system
+    (``xtb_refusal``, the reason; an explicit ``xtb`` is then an InputError). Nothing is probed
+    here: planning may run on a login node without the GPU the jobs will get."""
+    if requested == "xtb" and xtb_refusal:
+        raise InputError(xtb_refusal)
     if requested != "auto":
         return requested
-    from superatom import engine
+    if xtb_refusal:
+        return "dft"
+    return "dft" if nao <= dft_nao_limit(campaign, settings.device) else "xtb"
 
-    on_gpu = engine.resolve_device(settings.device) == "gpu"
-    limit = campaign.dft_max_nao_gpu if on_gpu else campaign.dft_max_nao_cpu
-    return "dft" if nao <= limit else "xtb"
+
+def dft_nao_limit(campaign: Campaign, device: str) -> int:
+    """Largest AO count planned at the DFT tier for jobs with ``device``.
+
+    ``cpu``/``gpu`` take their own limit; ``auto`` follows ``campaign.worker_gpu`` and, when
+    that is unknown (cluster submission), the GPU limit: such jobs ask the scheduler for a GPU
+    (:func:`superatom.campaign.resources.plan_resources`) and choose their device on the worker.
+
+    Examples
+    --------
+    >>> c = Campaign(name="c", dft_max_nao_cpu=300, dft_max_nao_gpu=6000)
+    >>> dft_nao_limit(c, "auto"), dft_nao_limit(c, "cpu")
+    (6000, 300)
+    >>> dft_nao_limit(c.model_copy(update={"worker_gpu": False}), "auto")
+    300
+    """
+    on_gpu = {"gpu": True, "cpu": False}.get(device, campaign.worker_gpu)
+    return campaign.dft_max_nao_cpu if on_gpu is False else campaign.dft_max_nao_gpu
 
 
 def sized_settings(settings: CalcSettings, explicit: set[str], resources: JobResources,
@@ -140,21 +162,24 @@ def plan_system(campaign: Campaign, name: str, molecule: Molecule, requested_tie
                 system_class: str | None = None, n_units: int | None = None) -> SystemPlan:
     """Resolve one structure: settings merged once, AOs counted once, tier and resources."""
     from superatom import engine
+    from superatom.engine.xtb_scope import xtb_applicable
 
     explicit = {**campaign.settings, **explicit}
     settings = load_preset(campaign.preset, **explicit)
+    applicable, refusal = xtb_applicable(molecule)
     nao = None
     if requested_tier != "xtb":
         nao = len(engine.ao_layout(molecule, settings))
-    tier = resolve_tier(requested_tier, nao, settings, campaign)
+    tier = resolve_tier(requested_tier, nao, settings, campaign, refusal)
     resources = None
     if tier == "dft":
-        resources = plan_resources(nao=nao, n_atoms=len(molecule))
+        resources = plan_resources(nao=nao, n_atoms=len(molecule), device=settings.device)
         settings = sized_settings(settings, set(explicit), resources, campaign.memory_cap_gb)
     return SystemPlan(
         name=name, role=role, molecule=molecule, settings=settings, tier=tier, nao=nao,
         resources=resources,
-        prerelax=campaign.prerelax if prerelax is None else prerelax,
+        # no xTB geometry for what the xTB tier refuses
+        prerelax=(campaign.prerelax if prerelax is None else prerelax) and applicable,
         system_class=system_class, n_units=n_units,
     )
 

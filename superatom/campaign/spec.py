@@ -118,6 +118,10 @@ class Campaign(_Strict):
         "this machine's memory, cluster jobs get what they ask the scheduler for")
     dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
+    worker_gpu: bool | None = Field(
+        None, description="whether the machine that runs the jobs has a GPU; 'superatom screen' "
+        "sets it for this machine; unset (cluster submission): device=auto jobs are planned "
+        "for a GPU node and decide their device on the worker")
     systems: list[SystemSpec] = Field(default_factory=list)
     interactions: list[InteractionSpec] = Field(default_factory=list)
     chains: list[ChainSpec] = Field(default_factory=list)

@@ -95,24 +95,24 @@ def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False
 
 
 def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
-    from superatom.analysis.angular import angular_character, fragment_centres
+    from superatom.analysis.angular import angular_character, fragment_spheres
     from superatom.analysis.docdata import doc_data
     from superatom.analysis.export import orbital_index
     from superatom.analysis.plots import plot_angular, save_figure
 
     data = doc_data(doc)
-    centre = None
+    centre = radius = None
     if fragment:
         labels = data.fragments or data.elements
-        centre = fragment_centres(data.molecule, labels, [fragment])[fragment]
+        centre, radius = fragment_spheres(data.molecule, labels, [fragment])[fragment]
     results = []
     for chan in data.channels:
         spin = None if chan.spin == "restricted" else chan.spin
         picks = None
         if orbitals:
             picks = [orbital_index(data, o, spin) for o in orbitals]
-        results.append(angular_character(doc, orbitals=picks, centre=centre, lmax=lmax,
-                                         spin=spin, label=fragment or "centroid"))
+        results.append(angular_character(doc, orbitals=picks, centre=centre, radius=radius,
+                                         lmax=lmax, spin=spin, label=fragment or "centre"))
     if out is not None:
         folder = _out_dir(out, uuid)
         for res in results:
@@ -244,7 +244,7 @@ def register(app: typer.Typer) -> None:
             None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
         fragment: str | None = typer.Option(
             None, "--fragment", help="superatom: centre on this fragment (default: all atoms)."),
-        lmax: int = typer.Option(8, "--lmax", help="superatom: highest l."),
+        lmax: int = typer.Option(12, "--lmax", help="superatom: highest l (the rest is 'l>lmax')."),
         sigma: float = typer.Option(0.1, "--sigma", help="dos: Gaussian width in eV."),
         nstates: int = typer.Option(5, "--nstates", help="optical: TDA states to compute."),
         measured: float | None = typer.Option(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from superatom.cli import analyze, build, hpc, query, run, screen
+from superatom.cli import analyze, build, hpc, query, run, screen, validate
 from superatom.cli.common import csv_option, emit_rows, handle_errors, json_option
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -42,7 +42,7 @@ def main(
     """Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF)."""
 
 
-for module in (run, build, query, screen, analyze, hpc):
+for module in (run, build, query, screen, analyze, hpc, validate):
     module.register(app)
 
 

@@ -135,6 +135,7 @@ def register(app: typer.Typer) -> None:
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
         from superatom.db.store import require_writable
+        from superatom.engine import gpu_available
 
         campaign = load_campaign(campaign_file)
         folder = _report_folder(out, campaign.name)
@@ -142,6 +143,8 @@ def register(app: typer.Typer) -> None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
         if not dry_run:
             require_writable(db)
+        if campaign.worker_gpu is None:  # the jobs run here: plan for this machine's device
+            campaign = campaign.model_copy(update={"worker_gpu": gpu_available()})
         store = open_store(db)
         resolved = plan_campaign(campaign)
         if campaign.prescreen is not None and not dry_run:  # phase 1: the xTB pre-screen

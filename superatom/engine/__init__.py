@@ -3,8 +3,9 @@
 Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pymatgen
 ``Molecule`` objects (Angstrom). Modules: ``device`` (which device, code versions), ``mole``
 (Mole building, basis/ECP plan, geometry checks), ``scf`` (RKS/UKS with the fallback ladder),
-``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations) and ``xtb`` (GFN-xTB single
-points and relaxations).
+``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations), ``xtb`` (GFN-xTB single
+points and relaxations), ``gpu_checks`` (refusals before any GPU work, GPU failure reasons) and
+``gpu_memory`` (memory model of a GPU4PySCF SCF).
 
 Examples
 --------
@@ -15,7 +16,13 @@ Examples
 
 from __future__ import annotations
 
-from superatom.engine.device import code_versions, device_name, gpu_available, resolve_device
+from superatom.engine.device import (
+    code_versions,
+    device_name,
+    gpu_available,
+    gpu_memory_bytes,
+    resolve_device,
+)
 from superatom.engine.grids import (
     ao_values,
     orbital_values,
@@ -40,6 +47,7 @@ __all__ = [
     "code_versions",
     "device_name",
     "gpu_available",
+    "gpu_memory_bytes",
     "make_scf",
     "orbital_values",
     "orbital_values_blocked",

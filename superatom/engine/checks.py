@@ -1,5 +1,5 @@
-"""Checks of an input before PySCF sees it: safe basis names, known functional/aux basis/
-solvent, sane geometry, charge and multiplicity. Each failure is one-line InputError.
+"""Checks of an input before PySCF sees it: safe basis names, known functional and aux
+basis, sane geometry, charge and multiplicity. Each failure is one-line InputError.
 
 Lengths in Angstrom.
 
@@ -53,7 +53,8 @@ def check_basis_names(settings: CalcSettings) -> None:
 
 
 def check_method(settings: CalcSettings, elements: list[str]) -> None:
-    """Known functional, auxiliary basis (when density fitting) and SMD solvent."""
+    """Known functional and auxiliary basis (when density fitting); the SMD solvent is
+    checked by ``gpu_checks.check_solvent``."""
     from pyscf import gto
     from pyscf.dft import libxc
 
@@ -72,12 +73,6 @@ def check_method(settings: CalcSettings, elements: list[str]) -> None:
         if not known:
             raise InputError(f"unknown aux_basis '{settings.aux_basis}' for "
                              f"{', '.join(sorted(set(elements)))}: use e.g. def2-universal-jkfit")
-    if settings.solvent == "smd":
-        from pyscf.solvent.smd import solvent_db
-
-        if settings.solvent_name not in solvent_db:
-            raise InputError(f"unknown SMD solvent '{settings.solvent_name}': use a name of "
-                             "pyscf.solvent.smd.solvent_db, e.g. water, methanol, acetonitrile")
 
 
 def check_charge_spin(molecule: Molecule) -> None:

@@ -66,6 +66,31 @@ def device_name(device: str) -> str:
     return f"{model} ({os.cpu_count()} cores)"
 
 
+def gpu_memory_bytes() -> float:
+    """Total memory of the current CUDA device in bytes (read from the card, GPU only)."""
+    import cupy
+
+    return float(cupy.cuda.Device().mem_info[1])
+
+
+def gpu_peak_bytes() -> float:
+    """Bytes CuPy's default memory pool holds now (its high-water mark between releases)."""
+    import cupy
+
+    return float(cupy.get_default_memory_pool().total_bytes())
+
+
+def release_gpu_memory() -> None:
+    """Give CuPy's cached device and pinned blocks back, so the next job in this process
+    starts from an empty pool. Does nothing without CuPy."""
+    try:
+        import cupy
+    except ImportError:
+        return
+    cupy.get_default_memory_pool().free_all_blocks()
+    cupy.get_default_pinned_memory_pool().free_all_blocks()
+
+
 def code_versions() -> dict[str, str]:
     """Versions of the codes that shape a result."""
     import numpy

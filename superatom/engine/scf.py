@@ -20,15 +20,32 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.device import code_versions, device_name, resolve_device
+from superatom.engine.device import (
+    code_versions,
+    device_name,
+    gpu_memory_bytes,
+    gpu_peak_bytes,
+    release_gpu_memory,
+    resolve_device,
+)
+from superatom.engine.gpu_checks import (
+    check_gpu4pyscf_version,
+    check_solvent,
+    effective_rung,
+    gpu_basis_problem,
+    gpu_failure_reason,
+)
+from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
-from superatom.errors import InputError, SCFNotConvergedError
+from superatom.errors import GPUError, InputError, SCFNotConvergedError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +55,12 @@ class SCFResult:
     """Plain-numpy outcome of one converged SCF (Hartree, Bohr).
 
     Spin-resolved arrays have a leading axis of 2 (alpha, beta) when ``restricted`` is False.
-    ``fock`` is rebuilt as ``S C diag(e) C^T S``, exact for a converged SCF in a complete MO set.
+    ``mo_coeff`` is (nao, nmo): GPU4PySCF drops near-linearly-dependent AO combinations
+    (overlap eigenvalues below 1e-6), so ``nmo`` may be smaller than ``nao``.
+    ``fock`` is rebuilt as ``S C diag(e) C^T S``, exact for a converged SCF in a complete MO set
+    (its projection on the kept MO space when ``nmo < nao``). ``fallback_reason`` says why a
+    ``device: auto`` job that was to run on the GPU ran on the CPU; ``scf_state`` records the
+    electronic state reached (occupations, <S^2>), which may depend on the device's guess.
     """
 
     converged: bool
@@ -55,6 +77,7 @@ class SCFResult:
     n_electrons: int
     n_core_ecp: int
     nao: int
+    nmo: int
     basis_by_element: dict[str, str]
     ecp_by_element: dict[str, str]
     cycles: int
@@ -65,6 +88,8 @@ class SCFResult:
     versions: dict[str, str]
     spin_square: float | None = None
     solvent_energy: float | None = None
+    fallback_reason: str | None = None
+    scf_state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -116,6 +141,12 @@ def make_scf(mol, settings: CalcSettings, device: str):
     elif settings.solvent == "smd":
         mf = mf.SMD()
         mf.with_solvent.solvent = settings.solvent_name
+    if device == "gpu" and settings.solvent != "none":
+        from pyscf.dft.gen_grid import LEBEDEV_ORDER
+
+        points = pcm_surface_points(mol.natm, LEBEDEV_ORDER[mf.with_solvent.lebedev_order])
+        if pcm_lowmem(points, gpu_memory_bytes()):  # nothing of size points**2 is stored
+            mf.with_solvent.lowmem_intermediate_storage = True
     return mf
 
 
@@ -143,6 +174,14 @@ def run_scf(
     RKS for singlets, UKS otherwise. An unconverged SCF is retried from its last density
     with level shift + damping, then with second-order (Newton) SCF; if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
+
+    The device is decided here, on the machine that runs the job. SMD with ECP atoms and
+    unknown SMD solvents are refused on any device. On the GPU path the basis limits and the
+    GPU4PySCF version are checked first; a refusal is an :class:`InputError` with
+    ``device: gpu`` and a CPU run with ``fallback_reason`` set with ``device: auto``. A GPU
+    failure during the run (out of memory, CUDA or kernel errors) is a :class:`GPUError` with
+    ``device: gpu`` and a recorded CPU fallback with ``device: auto``; CuPy's memory pool is
+    emptied after every GPU run.
 
     Parameters
     ----------
@@ -174,27 +213,94 @@ def run_scf(
     (False, 2)
     """
     start = time.perf_counter()
-    device = resolve_device(settings.device)
     mol = mol if mol is not None else build_mole(molecule, settings)
-    mf, attempts, total_cycles, guess = converge_scf(
-        mol, settings, device, molecule.composition.reduced_formula, initial_dm, chkfile,
-        progress, restart_from)
-    result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
-    result.extra["guess"] = guess
+    name = molecule.composition.reduced_formula
+
+    def solve(device: str) -> SCFResult:
+        mf, attempts, total_cycles, guess = converge_scf(
+            mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
+        result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+        result.extra["guess"] = guess
+        if device == "gpu":
+            result.extra["gpu_memory"] = _gpu_memory_record(mf, mol, settings)
+        return result
+
+    result, reason = run_on_device(mol, settings, name, solve)
+    result.fallback_reason = reason
     return result
+
+
+def run_on_device(mol, settings: CalcSettings, name: str, work: Callable[[str], T]
+                  ) -> tuple[T, str | None]:
+    """Run ``work(device)`` on the device decided here, on the machine running the job.
+
+    SMD with ECP atoms and unknown SMD solvents are refused first, on any device. On the GPU
+    path the GPU4PySCF version and the basis limits are checked before any GPU work: a
+    refusal is an :class:`InputError` with ``device: gpu`` and a CPU run with ``device:
+    auto``. A GPU failure during ``work`` (out of memory, CUDA or kernel errors) is a
+    :class:`GPUError` with ``device: gpu`` and a CPU rerun with ``device: auto``; CuPy's
+    memory pool is emptied after the GPU attempt.
+
+    Returns
+    -------
+    tuple
+        ``work``'s result and the reason a GPU-bound ``auto`` job ran on the CPU (or None).
+    """
+    check_solvent(mol, settings)
+    device = resolve_device(settings.device)
+    reason = None
+    if device == "gpu":
+        reason = gpu_refusal(mol, settings)
+        if reason is not None and settings.device == "gpu":
+            raise InputError(reason)
+        if reason is None:
+            try:
+                return work("gpu"), None
+            except Exception as err:
+                reason = gpu_failure_reason(err)
+                if reason is None:
+                    raise
+            finally:
+                release_gpu_memory()
+        if settings.device == "gpu":
+            raise GPUError(f"{name} on the GPU: {reason}; use device=cpu, or device=auto to "
+                           "fall back to the CPU")
+    return work("cpu"), reason
+
+
+def gpu_refusal(mol, settings: CalcSettings) -> str | None:
+    """Why this job must not start on the GPU (old GPU4PySCF, basis past the kernels'
+    limits), as one line, or None. Runs on the CPU before any GPU work."""
+    import gpu4pyscf
+
+    try:
+        check_gpu4pyscf_version(gpu4pyscf.__version__)
+    except InputError as err:
+        return str(err)
+    return gpu_basis_problem(mol, settings)
+
+
+def _gpu4pyscf_version(device: str) -> str | None:
+    if device != "gpu":
+        return None
+    import gpu4pyscf
+
+    return gpu4pyscf.__version__
 
 
 def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                  initial_dm: np.ndarray | None = None, chkfile: str | None = None,
                  progress: Callable[[int, float, float], None] | None = None,
                  restart_from: list[str] | None = None):
-    """Converge the SCF of a built ``mol`` through the fallback ladder; ``progress`` as in
-    :func:`run_scf`.
+    """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``;
+    ``progress`` as in :func:`run_scf`.
 
     The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
     :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
-    Returns ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError`
-    (naming ``name``) when no rung converges.
+    Each attempt records the rung's parameters as really applied on that device
+    (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
+    ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError` (naming
+    ``name``) when no rung converges.
     """
     mf = make_scf(mol, settings, device)
     dm = initial_dm
@@ -210,10 +316,12 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     attempts: list[dict[str, Any]] = []
     total_cycles = 0
     converged = False
-    for rung in _ladder(settings):
-        mf.level_shift = rung.get("level_shift", 0.0)
-        mf.damp = rung.get("damp", 0.0)
-        mf.diis_start_cycle = rung.get("diis_start", 1)
+    version = _gpu4pyscf_version(device)
+    for requested in _ladder(settings):
+        rung = effective_rung(requested, device, settings.solvent, version)
+        mf.level_shift = rung["level_shift"]
+        mf.damp = rung["damp"]
+        mf.diis_start_cycle = rung["diis_start"]
         try:
             solver = mf.newton() if rung["name"] == "newton" else mf
         except (AttributeError, NotImplementedError):  # no second-order solver on this path
@@ -230,15 +338,14 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         rung_start = time.perf_counter()
         energy = solver.kernel(dm0=dm)
         converged = bool(solver.converged)
-        attempts.append(
-            {
-                "solver": rung["name"],
-                "cycles": cycles["n"],
-                "converged": converged,
-                "e_tot": float(energy),
-                "wall_s": round(time.perf_counter() - rung_start, 3),
-            }
-        )
+        attempts.append({
+            "solver": rung["name"],
+            **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
+            "cycles": cycles["n"],
+            "converged": converged,
+            "e_tot": float(energy),
+            "wall_s": round(time.perf_counter() - rung_start, 3),
+        })
         total_cycles += cycles["n"]
         if converged:
             if solver is not mf:
@@ -256,6 +363,19 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
     return mf, attempts, total_cycles, guess
+
+
+def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:
+    """Card size, the model's estimate and CuPy's pool size after the SCF (GB)."""
+    solvent = getattr(mf, "with_solvent", None)
+    surface = getattr(solvent, "surface", None) if solvent is not None else None
+    points = len(surface["charge_exp"]) if surface is not None else 0
+    lowmem = bool(getattr(solvent, "lowmem_intermediate_storage", False))
+    estimate = gpu_memory_estimate(mol.nao, settings.density_fit, points, lowmem)
+    return {"card_gb": round(gpu_memory_bytes() / 1e9, 2),
+            "estimate_gb": round(estimate / 1e9, 2),
+            "pool_gb": round(gpu_peak_bytes() / 1e9, 2),
+            "pcm_surface_points": points, "pcm_lowmem": lowmem}
 
 
 def _report_cycle(cycle: int, envs: dict, progress) -> None:
@@ -304,9 +424,8 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
             [(overlap @ c * e) @ (overlap @ c).T for c, e in zip(mo_coeff, mo_energy, strict=True)]
         )
     spin_square = None
-    if not restricted:
-        cpu_mf = mf.to_cpu() if device == "gpu" else mf
-        spin_square = float(cpu_mf.spin_square()[0])
+    if not restricted:  # the GPU object's own <S^2>: no CPU copy of a DF+PCM UKS
+        spin_square = float(mf.spin_square()[0])
     solvent_energy = None
     with_solvent = getattr(mf, "with_solvent", None)
     if with_solvent is not None and getattr(with_solvent, "e", None) is not None:
@@ -328,6 +447,7 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
         n_electrons=int(mol.nelectron),
         n_core_ecp=int(sum(mol.atom_nelec_core(i) for i in range(mol.natm))),
         nao=int(mol.nao),
+        nmo=int(mo_coeff.shape[-1]),
         basis_by_element=basis,
         ecp_by_element=ecp,
         cycles=cycles,
@@ -338,4 +458,39 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
         versions=code_versions(),
         spin_square=spin_square,
         solvent_energy=solvent_energy,
+        scf_state=scf_state(mo_energy, mo_occ, restricted, spin_square),
     )
+
+
+def scf_state(mo_energy: np.ndarray, mo_occ: np.ndarray, restricted: bool,
+              spin_square: float | None = None) -> dict[str, Any]:
+    """The electronic state an SCF reached: electrons per spin, aufbau or not, <S^2>.
+
+    Two runs (GPU and CPU guesses differ) are in the same state when these agree. ``holes``
+    lists the orbitals (per channel) below the highest occupied one that are empty.
+
+    Examples
+    --------
+    >>> e = np.array([[-1.0, -0.5, 0.2], [-0.9, -0.4, 0.3]])
+    >>> occ = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    >>> scf_state(e, occ, restricted=False, spin_square=0.76)["n_alpha"]
+    2
+    >>> scf_state(np.array([-1.0, 0.1, 0.2]), np.array([2.0, 0.0, 2.0]), True)["aufbau"]
+    False
+    """
+    channels = [mo_occ / 2, mo_occ / 2] if restricted else list(mo_occ)
+    energies = [mo_energy, mo_energy] if restricted else list(mo_energy)
+    holes = []
+    for energy, occ in zip(energies, channels, strict=True):
+        order = np.argsort(energy, kind="stable")
+        filled = occ[order] > 0.5
+        top = int(np.flatnonzero(filled).max()) if filled.any() else -1
+        holes.append([int(order[k]) for k in range(top) if not filled[k]])
+    n_alpha, n_beta = (round(float(c.sum())) for c in channels)
+    state: dict[str, Any] = {"n_alpha": n_alpha, "n_beta": n_beta,
+                             "aufbau": not any(holes), "holes": holes if any(holes) else []}
+    if spin_square is not None:
+        s = abs(n_alpha - n_beta) / 2
+        state["spin_square"] = round(float(spin_square), 6)
+        state["spin_contamination"] = round(float(spin_square) - s * (s + 1), 6)
+    return state

@@ -9,9 +9,9 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.device import code_versions, device_name, resolve_device
+from superatom.engine.device import code_versions, device_name
 from superatom.engine.mole import build_mole
-from superatom.engine.scf import _numpy, converge_scf
+from superatom.engine.scf import _numpy, converge_scf, run_on_device
 
 
 def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
@@ -21,21 +21,31 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
     The ground state is converged with the same fallback ladder as
     :func:`superatom.engine.scf.run_scf` (an unconverged one raises
     :class:`~superatom.errors.SCFNotConvergedError`); ``mol`` is the already built Mole.
+    The device is chosen and guarded as for the SCF
+    (:func:`superatom.engine.scf.run_on_device`): a GPU-bound ``device: auto`` job that ran on
+    the CPU says why in ``fallback_reason``.
 
     Returns
     -------
     dict
         ``energies_ev`` (excitation energies, eV), ``oscillator_strengths``, ``converged``
         (every root), ``e_tot`` (Hartree), ``mo_energy``/``mo_occ`` (Hartree), ``restricted``,
-        ``cycles``, ``attempts``, ``device``, ``device_name``, ``versions`` and ``wall_s``.
+        ``cycles``, ``attempts``, ``device``, ``device_name``, ``fallback_reason``,
+        ``versions`` and ``wall_s``.
     """
+    start = time.perf_counter()
+    mol = mol if mol is not None else build_mole(molecule, settings)
+    name = molecule.composition.reduced_formula
+    result, reason = run_on_device(
+        mol, settings, name, lambda device: _tda(mol, settings, device, name, nstates, start))
+    return {**result, "fallback_reason": reason, "wall_s": time.perf_counter() - start}
+
+
+def _tda(mol, settings: CalcSettings, device: str, name: str, nstates: int,
+         start: float) -> dict[str, Any]:
     from superatom import HARTREE_TO_EV
 
-    start = time.perf_counter()
-    device = resolve_device(settings.device)
-    mol = mol if mol is not None else build_mole(molecule, settings)
-    mf, attempts, cycles, _guess = converge_scf(
-        mol, settings, device, molecule.composition.reduced_formula)
+    mf, attempts, cycles, _guess = converge_scf(mol, settings, device, name)
     scf_s = time.perf_counter() - start
     td = mf.TDA()
     td.nstates = nstates
@@ -57,5 +67,4 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
         "device_name": device_name(device),
         "versions": code_versions(),
         "scf_s": scf_s,
-        "wall_s": time.perf_counter() - start,
     }

@@ -24,6 +24,7 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom import BOHR_TO_ANGSTROM, HARTREE_TO_EV
+from superatom.engine.xtb_scope import parse_solvation
 from superatom.errors import InputError, SCFNotConvergedError
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.xtb import XTB_METHOD
@@ -43,21 +44,42 @@ def xtb_versions() -> dict[str, str]:
 
 
 def xtb_frontier(
-    molecule: Molecule, electronic_temperature: float = 300.0, method: str = XTB_METHOD
+    molecule: Molecule,
+    electronic_temperature: float = 300.0,
+    method: str = XTB_METHOD,
+    solvation: str | None = "auto",
 ) -> dict[str, Any]:
     """GFN-xTB single point: energy (Ha), HOMO/LUMO/gap (eV), orbital energies (eV).
 
     Open shells use ``uhf = multiplicity - 1`` unpaired electrons; tblite reports
     spin-summed occupations, so the frontier levels are those of the summed channel.
+
+    Parameters
+    ----------
+    solvation
+        ``"auto"`` (GBSA water for polyoxometalate-like anions, gas phase otherwise, see
+        :mod:`superatom.engine.xtb_scope`), ``"none"`` or ``"gbsa:<solvent>"``. The label
+        used is returned as ``solvation``.
+
+    Examples
+    --------
+    >>> from superatom.structures.lindqvist import build_lindqvist
+    >>> w6 = build_lindqvist("W")
+    >>> gas, wet = xtb_frontier(w6, solvation="none"), xtb_frontier(w6)
+    >>> wet["solvation"], round(wet["gap_ev"], 1), wet["energy_ha"] < gas["energy_ha"]
+    ('gbsa:water', 3.7, True)
     """
     from tblite.interface import Calculator
 
+    label, solvent = parse_solvation(solvation, molecule)
     numbers = np.array([site.specie.Z for site in molecule])
     positions = np.asarray(molecule.cart_coords) / BOHR_TO_ANGSTROM
     calc = Calculator(method, numbers, positions, charge=float(molecule.charge),
                       uhf=int(molecule.spin_multiplicity) - 1)
     calc.set("verbosity", 0)
     calc.set("temperature", electronic_temperature * 3.166808578545117e-06)
+    if solvent is not None:
+        calc.add("gbsa-solvation", solvent)
     start = time.perf_counter()
     try:
         result = calc.singlepoint()
@@ -77,6 +99,7 @@ def xtb_frontier(
         "orbital_energies_ev": (energies * HARTREE_TO_EV).tolist(),
         "occupations": occupations.tolist(),
         "charges": np.asarray(result.get("charges")).tolist(),
+        "solvation": label,
         "wall_s": time.perf_counter() - start,
     }
 

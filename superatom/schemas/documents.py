@@ -227,6 +227,8 @@ class FrontierOrbitalDoc(SystemRecord):
     n_electrons: int
     n_core_ecp: int
     nao: int
+    nmo: int | None = Field(None, description="molecular orbitals kept (< nao when the GPU "
+                            "drops near-linearly-dependent AO combinations)")
 
     e_tot_ha: float
     e_tot_ev: float
@@ -253,7 +255,11 @@ class FrontierOrbitalDoc(SystemRecord):
     )
     scf_cycles: int
     scf_attempts: list[dict[str, Any]]
+    scf_state: dict[str, Any] = Field(
+        default_factory=dict, description="state reached: electrons per spin, aufbau, <S^2>")
     device: str
+    fallback_reason: str | None = Field(
+        None, description="why a device=auto job meant for the GPU ran on the CPU")
     device_name: str
     timings: dict[str, float]
     versions: dict[str, str]

@@ -42,8 +42,9 @@ def input_hash(molecule: Molecule, settings: CalcSettings) -> str:
     return _digest(molecule, {"settings": settings.fingerprint()})
 
 
-def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
-    """Input hash of an xTB job: geometry, charge, spin, method, relax flag and version.
+def xtb_input_hash(molecule: Molecule, relax: bool, solvation: str = "none") -> str:
+    """Input hash of an xTB job: geometry, charge, spin, method, implicit solvent (as resolved:
+    ``"none"`` or ``"gbsa:water"``), relax flag and version.
 
     Examples
     --------
@@ -51,8 +52,13 @@ def xtb_input_hash(molecule: Molecule, relax: bool) -> str:
     >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
     >>> xtb_input_hash(h2, relax=True) != xtb_input_hash(h2, relax=False)
     True
+    >>> xtb_input_hash(h2, False, "gbsa:water") != xtb_input_hash(h2, False)
+    True
     """
-    return _digest(molecule, {"method": XTB_METHOD, "relax": bool(relax)})
+    physics = {"method": XTB_METHOD, "relax": bool(relax)}
+    if solvation != "none":  # gas-phase hashes stay as they were
+        physics["solvation"] = solvation
+    return _digest(molecule, physics)
 
 
 def tda_input_hash(molecule: Molecule, settings: CalcSettings, nstates: int) -> str:

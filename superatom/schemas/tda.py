@@ -34,5 +34,7 @@ class TdaDoc(SystemRecord):
         None, description="stored frontier result the geometry and settings came from")
     device: str
     device_name: str
+    fallback_reason: str | None = Field(
+        None, description="why a device=auto job meant for the GPU ran on the CPU")
     timings: dict[str, float]
     versions: dict[str, str]

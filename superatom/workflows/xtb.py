@@ -27,8 +27,10 @@ from pymatgen.core import Molecule
 
 from superatom.db.reuse import find_reusable
 from superatom.engine.xtb import relax_xtb, xtb_frontier, xtb_versions
+from superatom.engine.xtb_scope import parse_solvation, xtb_applicable
+from superatom.errors import InputError
 from superatom.schemas.hashing import xtb_input_hash
-from superatom.schemas.xtb import XtbFrontierDoc
+from superatom.schemas.xtb import XTB_METHOD, XtbFrontierDoc
 from superatom.workflows.fragments import as_molecule
 
 __all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
@@ -36,10 +38,16 @@ __all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
 
 @dataclass
 class XtbFrontierMaker(Maker):
-    """GFN2-xTB frontier levels, optionally after a GFN2-xTB relaxation (``relax=True``)."""
+    """GFN2-xTB frontier levels, optionally after a GFN2-xTB relaxation (``relax=True``).
+
+    ``solvation``: ``"auto"`` (GBSA water for polyoxometalate-like anions), ``"none"`` or
+    ``"gbsa:<solvent>"``. Systems outside the tier's scope (substituted or Ln/Ca-linked
+    polyoxometalates, lanthanides) are refused with an ``InputError`` that says to use DFT.
+    """
 
     name: str = "xtb frontier"
     relax: bool = False
+    solvation: str = "auto"
     fmax: float = 0.05
     max_steps: int = 300
     reuse: bool = True
@@ -49,7 +57,11 @@ class XtbFrontierMaker(Maker):
     def make(self, molecule: Molecule) -> XtbFrontierDoc:
         """Compute (or reuse) the xTB frontier levels of ``molecule``."""
         molecule = as_molecule(molecule)
-        digest = xtb_input_hash(molecule, self.relax)
+        applicable, reason = xtb_applicable(molecule)
+        if not applicable:
+            raise InputError(reason)
+        solvation, _ = parse_solvation(self.solvation, molecule)
+        digest = xtb_input_hash(molecule, self.relax, solvation)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
         previous = find_reusable(store, digest) if self.reuse else None
@@ -63,10 +75,13 @@ class XtbFrontierMaker(Maker):
         geometry = molecule
         if self.relax:
             geometry, relax_info = relax_xtb(molecule, fmax=self.fmax, steps=self.max_steps)
-        levels = xtb_frontier(geometry)
+        levels = xtb_frontier(geometry, solvation=solvation)
+        phase = "gas phase" if solvation == "none" else solvation.replace(":", " ")
         return XtbFrontierDoc(
             **{**XtbFrontierDoc.describe(molecule, self.metadata), "molecule": geometry.as_dict()},
             job_uuid=job_uuid,
+            method=f"{XTB_METHOD} ({phase})",
+            settings={"xc": XTB_METHOD, "basis": None, "solvent": solvation},
             e_tot_ha=levels["energy_ha"],
             homo_ev=levels["homo_ev"],
             lumo_ev=levels["lumo_ev"],
