@@ -24,7 +24,7 @@ from superatom.db import load_result, open_store, query_results, results_frame
 from superatom.errors import InputError
 from superatom.schemas.hashing import input_hash
 from superatom.workflows.fragments import split_fragments
-from superatom.workflows.frontier import FrontierOrbitalMaker, checkpoint_path
+from superatom.workflows.frontier import FrontierOrbitalMaker, restart_checkpoints
 from superatom.workflows.interaction import InteractionFlowMaker
 
 DATA = Path(__file__).parent / "data"
@@ -188,7 +188,7 @@ def test_query_filters_and_dataframe(campaign_dir):
     assert {r["name"] for r in query_results(store, formula="H2O")} >= {"water"}
     w_rows = query_results(store, elements=["W"])
     assert [r["name"] for r in w_rows] == ["lindqvist-W"]
-    assert all(r["method"] == "GFN2-xTB (gas phase)" for r in w_rows)
+    assert all(r["method"] == "GFN2-xTB (gbsa water)" for r in w_rows)  # POM anion: solvated
     assert all(r["gap_ev"] >= 10 for r in query_results(store, gap_min=10))
     assert len(query_results(store, gap_max=5)) == 1  # only the Lindqvist at xTB
     assert {r["n_units"] for r in query_results(store, n_units=2)} == {2}
@@ -242,7 +242,7 @@ def test_checkpoint_restart_after_a_killed_scf(tmp_path):
     job = FrontierOrbitalMaker(settings=load_preset("fast", **FAST)).make(dimer)
     run_locally(job, store=store, log=False, ensure_success=True)
     digest = input_hash(dimer, load_preset("fast", **FAST))
-    assert not checkpoint_path(digest).exists()
+    assert not restart_checkpoints(digest)
 
 
 def test_resources_follow_system_size():

@@ -45,13 +45,13 @@ class CalcSettings(BaseModel):
     )
     grids_level: int = Field(3, ge=0, le=9)
     conv_tol: float = Field(1e-9, gt=0, lt=1e-3)
-    max_cycle: int = Field(100, ge=1)
+    max_cycle: int = Field(100, ge=1, le=100_000)
     solvent: Literal["none", "pcm", "smd"] = "none"
     solvent_eps: float = Field(78.3553, gt=1.0, description="Dielectric constant for C-PCM.")
     solvent_name: str = Field("water", description="Solvent name for SMD.")
     dispersion: Literal["none", "d3bj", "d4"] = "none"
     device: Literal["auto", "cpu", "gpu"] = "auto"
-    max_memory_mb: int = Field(4000, ge=100)
+    max_memory_mb: int = Field(4000, ge=100, le=100_000_000)
     frontier_window: int = Field(
         6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
@@ -68,6 +68,14 @@ class CalcSettings(BaseModel):
     @classmethod
     def _lower(cls, value: str | None) -> str | None:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("basis", "fallback_basis", "aux_basis", "ecp")
+    @classmethod
+    def _a_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or "/" in value or "\\" in value):
+            raise ValueError("must be a basis name such as def2-svp, not a path or text with "
+                             "control characters (basis files are never read)")
+        return value
 
     def spin_treatment(self, multiplicity: int) -> str:
         """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""

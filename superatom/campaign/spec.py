@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pymatgen.core import Molecule
 
 from superatom.errors import InputError
+from superatom.names import Name
 from superatom.yamlfile import read_yaml_mapping
 
 Tier = Literal["auto", "dft", "xtb"]
@@ -35,7 +36,7 @@ class SystemSpec(_Strict):
     """One structure: ``build: {kind: ..., options}``, ``file: path`` or ``standard: NAME``
     (a GFN2-xTB-relaxed geometry shipped with superatom, e.g. ``PW12O40``)."""
 
-    name: str
+    name: Name
     build: dict[str, Any] | None = None
     file: str | None = None
     standard: str | None = None
@@ -59,8 +60,8 @@ class SystemSpec(_Strict):
 class InteractionSpec(_Strict):
     """Interaction analysis of an assembly system (it needs ``fragment`` labels)."""
 
-    name: str
-    system: str
+    name: Name
+    system: Name
     fragment_charges: dict[str, int] | None = None
     fragment_multiplicities: dict[str, int] | None = None
     tier: Tier = "auto"
@@ -70,8 +71,8 @@ class InteractionSpec(_Strict):
 class ChainSpec(_Strict):
     """Chain-scaling series: ``members`` (system names, n = 1..N) or ``build`` + ``n``."""
 
-    name: str
-    members: list[str] | None = None
+    name: Name
+    members: list[Name] | None = None
     build: dict[str, Any] | None = None
     n: list[int] | None = None
     system_class: str | None = None
@@ -81,6 +82,8 @@ class ChainSpec(_Strict):
     def _one_source(self) -> ChainSpec:
         if (self.members is None) == (self.build is None):
             raise ValueError("give exactly one of 'members' or 'build' (with 'n')")
+        if self.members is not None and not self.members:
+            raise ValueError("'members' is empty: list the systems of the chain, n = 1, 2, ...")
         if self.build is not None and not self.n:
             raise ValueError("'build' needs 'n', the list of chain lengths, e.g. [1, 2, 3]")
         return self
@@ -104,7 +107,7 @@ class PrescreenSpec(_Strict):
 class Campaign(_Strict):
     """A screening campaign (see ``examples/quickstart.yaml``)."""
 
-    name: str
+    name: Name
     description: str = ""
     preset: str = "screening"
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -182,10 +185,16 @@ def build_system(spec: SystemSpec, base_dir: str = ".") -> Molecule:
         options = {k: v for k, v in spec.build.items() if k != "kind"}
         molecule = build_structure(spec.build["kind"], **options)
     if spec.charge is not None or spec.multiplicity is not None:
-        molecule.set_charge_and_spin(
-            spec.charge if spec.charge is not None else molecule.charge,
-            spec.multiplicity if spec.multiplicity is not None else None,
-        )
+        from superatom.structures.io import electron_count, resolve_multiplicity
+
+        charge = spec.charge if spec.charge is not None else round(molecule.charge)
+        symbols = [site.specie.symbol for site in molecule]
+        try:  # same rules as a file: no silent doublet, multiplicity >= 1 and of right parity
+            multiplicity = resolve_multiplicity(electron_count(symbols, charge),
+                                                spec.multiplicity)
+        except InputError as err:
+            raise InputError(f"system '{spec.name}': {err}") from None
+        molecule.set_charge_and_spin(charge, multiplicity)
     return molecule
 
 

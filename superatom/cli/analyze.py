@@ -55,8 +55,20 @@ def _load(uuid: str, db: str | None):
 
 def _out_dir(out: Path | None, uuid: str) -> Path:
     folder = out if out is not None else Path(f"analysis-{uuid[:8]}")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {folder} is a file: give a folder")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _check_numbers(lmax: int, sigma: float, nstates: int) -> None:
+    """One-line errors for option values no analysis can use."""
+    if lmax < 0:
+        raise InputError(f"--lmax {lmax} is negative: give 0 or more (e.g. 8)")
+    if not sigma > 0:
+        raise InputError(f"--sigma {sigma} eV must be positive (e.g. 0.1)")
+    if nstates < 1:
+        raise InputError(f"--nstates {nstates} must be at least 1 (e.g. 5)")
 
 
 def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False) -> None:
@@ -249,7 +261,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
         if method not in METHODS:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
+        _check_numbers(lmax=lmax, sigma=sigma, nstates=nstates)
         doc = _load(uuid, db)
+        if fragment is not None and fragment not in (doc.fragments or []):
+            known = ", ".join(doc.fragments) or "none in this result"
+            raise InputError(f"--fragment '{fragment}' is not a fragment of this result "
+                             f"(fragments: {known})")
         picks = _orbital_list(orbitals)
         if what == "composition":
             _composition(doc, method, picks, as_json, as_csv)

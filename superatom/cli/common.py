@@ -22,6 +22,7 @@ import csv
 import functools
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -101,8 +102,38 @@ def handle_errors(func: F) -> F:
             raise fail(f"file not found: {err.filename or err}") from None
         except KeyboardInterrupt:
             raise fail("interrupted: finished results are kept in the store") from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as err:
+            if os.environ.get("SUPERATOM_DEBUG"):
+                raise
+            raise fail(unexpected_error(err)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def unexpected_error(err: BaseException) -> str:
+    """One line for an exception that is not a :class:`SuperatomError`.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> unexpected_error(sqlite3.DatabaseError("file is not a database"))
+    'the store cannot be read (file is not a database): give another --db or restore it'
+    """
+    import sqlite3
+
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, sqlite3.DatabaseError):
+        return f"the store cannot be read ({first}): give another --db or restore it"
+    if isinstance(err, PermissionError):
+        return f"permission denied: {err.filename or first}: check the path and its rights"
+    if isinstance(err, OSError):
+        return f"cannot use {err.filename or 'a file'}: {err.strerror or first}"
+    if isinstance(err, OverflowError):
+        return f"a number is too large ({first}): check the input values"
+    return (f"unexpected {type(err).__name__}: {first} (set SUPERATOM_DEBUG=1 for the "
+            "traceback and report it)")
 
 
 def open_read_store(db: str | None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from superatom.cli.common import csv_option, db_option, emit_rows, handle_errors, json_option
+from superatom.cli.common import csv_option, db_option, emit_rows, fail, handle_errors, json_option
 
 HEADERS = {"charge": "q", "multiplicity": "2S+1", "homo_ev": "HOMO", "lumo_ev": "LUMO",
            "gap_ev": "gap", "system_class": "class", "n_units": "n"}
@@ -67,6 +67,8 @@ def register(app: typer.Typer) -> None:
         from superatom.cli.common import open_read_store, stdout_is_terminal
         from superatom.db import query_results
 
+        if limit < 0:
+            raise fail(f"--limit {limit} is negative: give 0 (all) or a positive count")
         rows = query_results(
             open_read_store(db), formula=formula, system_class=system_class,
             campaign=campaign, elements=element or None, chemsys=chemsys,

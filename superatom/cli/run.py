@@ -31,9 +31,11 @@ def run_frontier_job(
 
     from superatom.calc_settings import load_preset
     from superatom.db import load_result, open_store
+    from superatom.db.store import require_writable
     from superatom.workflows.frontier import FrontierOrbitalMaker
 
     load_preset(preset, **overrides)  # validate before any work
+    require_writable(db)
     maker = FrontierOrbitalMaker(
         preset=preset, settings_overrides=overrides, reuse=not force,
         metadata={"name": name} if name else {},
@@ -46,6 +48,33 @@ def run_frontier_job(
         warnings.simplefilter("ignore")
         run_locally(job, store=store, log=False, raise_immediately=True)
     return load_result(job.uuid, store=store), job.uuid
+
+
+MAX_CPU_HOURS = 48.0
+
+
+def check_size(molecule, settings) -> str:
+    """Refuse a job that would not fit this machine (memory) or run for days; returns the
+    one-line estimate.
+
+    Uses the cost model of :func:`superatom.campaign.resources.plan_resources`.
+    """
+    from superatom import engine
+    from superatom.campaign.resources import GPU_SPEEDUP, plan_resources
+    from superatom.campaign.spec import local_memory_gb
+    from superatom.errors import InputError
+
+    nao = len(engine.ao_layout(molecule, settings))
+    memory = local_memory_gb()
+    plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory)
+    on_gpu = engine.resolve_device(settings.device) == "gpu"
+    hours = plan.estimated_cpu_s / 3600 / (GPU_SPEEDUP if on_gpu else 1.0)
+    estimate = (f"{len(molecule)} atoms, {nao} AOs: about {plan.memory_gb:.0f} GB and "
+                f"{hours:.1f} h on {'GPU' if on_gpu else 'CPU'}")
+    if plan.memory_gb > memory or (not on_gpu and hours > MAX_CPU_HOURS):
+        raise InputError(f"{estimate}, this machine has {memory:.0f} GB: run it on a GPU or a "
+                         "cluster ('superatom submit'), or pass --force-size to try anyway")
+    return estimate
 
 
 def log_folder(db: str | None) -> Path:
@@ -144,6 +173,12 @@ def register(app: typer.Typer) -> None:
         name: str | None = typer.Option(None, "--name", help="Label stored with the result."),
         db: str | None = db_option(),
         force: bool = typer.Option(False, "--force", help="Recompute even if stored."),
+        force_size: bool = typer.Option(False, "--force-size",
+                                        help="Run even if the size estimate exceeds this "
+                                        "machine."),
+        allow_disconnected: bool = typer.Option(
+            False, "--allow-disconnected",
+            help="Accept parts more than 10 A apart (e.g. a dimer at infinite separation)."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every SCF cycle."),
         log: Path | None = typer.Option(
             None, "--log", "-l", help="Log file of this job (default: logs/ next to the "
@@ -155,12 +190,20 @@ def register(app: typer.Typer) -> None:
         A terminal shows the running SCF (cycle, energy, change) on a live line; every cycle
         goes to the job's log file.
         """
-        from superatom.calc_settings import parse_overrides
+        from superatom.calc_settings import load_preset, parse_overrides
         from superatom.cli.common import stdout_is_terminal
+        from superatom.engine.checks import ALLOW_DISCONNECTED
+        from superatom.names import check_name
         from superatom.structures.io import read_molecule
 
+        if name is not None:
+            name = check_name(name, "--name")
         overrides = parse_overrides(set_)
         molecule = read_molecule(file, charge=charge, multiplicity=multiplicity)
+        if allow_disconnected:
+            molecule.properties[ALLOW_DISCONNECTED] = True
+        if not force_size:
+            check_size(molecule, load_preset(preset, **overrides))
         label = f"{molecule.composition.reduced_formula} ({len(molecule)} atoms)"
         live = not as_json and stdout_is_terminal()
         status = console.status(f"{label}: setting up") if live else nullcontext()

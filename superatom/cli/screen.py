@@ -21,6 +21,8 @@ from superatom.cli.common import (
     json_option,
     print_json,
 )
+from superatom.errors import InputError
+from superatom.names import check_name, file_safe
 
 
 def _plan_table(plan: list[dict]) -> Table:
@@ -38,6 +40,14 @@ def _plan_table(plan: list[dict]) -> Table:
                                                        "n_atoms", "charge", "multiplicity",
                                                        "jobs")])
     return table
+
+
+def _report_folder(out: Path | None, name: str) -> Path:
+    """``--out`` or ``./<name>_report``; a file there is a one-line error."""
+    folder = out if out is not None else Path(f"{file_safe(name)}_report")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"report folder {folder} is a file: give another --out")
+    return folder
 
 
 class JobProgress:
@@ -124,11 +134,15 @@ def register(app: typer.Typer) -> None:
         from superatom.campaign.report import write_report
         from superatom.campaign.spec import load_campaign, local_memory_gb
         from superatom.db import open_store
+        from superatom.db.store import require_writable
         from superatom.engine import gpu_available
 
         campaign = load_campaign(campaign_file)
+        folder = _report_folder(out, campaign.name)
         if campaign.memory_cap_gb is None:
             campaign = campaign.model_copy(update={"memory_cap_gb": 0.8 * local_memory_gb()})
+        if not dry_run:
+            require_writable(db)
         if campaign.worker_gpu is None:  # the jobs run here: plan for this machine's device
             campaign = campaign.model_copy(update={"worker_gpu": gpu_available()})
         store = open_store(db)
@@ -145,7 +159,7 @@ def register(app: typer.Typer) -> None:
                 print_json({"campaign": campaign.name, "plan": plan})
             return
         summary = _run_with_progress(flow, store, campaign.name, db, as_json)
-        report = write_report(store, campaign.name, out or Path(f"{campaign.name}_report"))
+        report = write_report(store, campaign.name, folder)
         result = {"campaign": campaign.name, "completed": summary.completed,
                   "reused": summary.reused, "failed": summary.failed,
                   "skipped": summary.skipped, "report_files": report["files"],
@@ -171,7 +185,7 @@ def register(app: typer.Typer) -> None:
         db: str | None = db_option(),
     ) -> None:
         """Regenerate a campaign's report from the store alone."""
-        from superatom.campaign.report import write_report
+        from superatom.campaign.report import collect_campaign, write_report
         from superatom.cli.common import open_read_store
 
         name = campaign
@@ -179,12 +193,14 @@ def register(app: typer.Typer) -> None:
             from superatom.campaign.spec import load_campaign
 
             name = load_campaign(campaign).name
-        result = write_report(open_read_store(db), name, out or Path(f"{name}_report"))
-        if not result["data"]["systems"]:
+        folder = _report_folder(out, check_name(name, "campaign name"))
+        store = open_read_store(db)
+        if not collect_campaign(store, name)["systems"]:  # nothing written for no results
             raise fail(f"no stored results for campaign '{name}': run 'superatom screen' first")
+        result = write_report(store, name, folder)
         files = [Path(f) for f in result["files"]]
         figures = sum(1 for f in files if f.suffix == ".png")
-        folder = files[0].parent
+        folder = files[0].parent if files else folder
         console.print(f"{folder / 'report.html'}  {folder / 'summary.md'}  ({figures} figures "
                       "as PNG + SVG, CSV tables)", highlight=False, markup=False)
         for warning in result.get("warnings", []):

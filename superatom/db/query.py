@@ -21,6 +21,7 @@ SUMMARY_FIELDS = [
     "output.homo_ev", "output.lumo_ev", "output.gap_ev", "output.e_tot_ha",
     "output.converged", "output.system_class", "output.campaign", "output.n_units",
     "output.device", "output.created_at", "output.input_hash", "output.reused_from",
+    "output.aliases",
 ]
 _AGES = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -138,6 +139,9 @@ def build_filter(
     if gap_max is not None:
         gap["$lte"] = gap_max
     if gap:
+        if gap_min is not None and gap_max is not None and gap_min > gap_max:
+            raise InputError(f"gap range {gap_min} to {gap_max} eV is empty: give the smaller "
+                             "value as --gap-min")
         criteria["output.gap_ev"] = gap
     return criteria
 
@@ -207,7 +211,29 @@ def query_results(store: JobStore | None = None, **filters: Any) -> list[dict[st
     rows = store.query(
         build_filter(**filters), properties=SUMMARY_FIELDS, sort={"completed_at": -1}
     )
-    return [row for row in map(_flatten, rows) if matches(row, **filters)]
+    return unique_results([row for row in map(_flatten, rows) if matches(row, **filters)])
+
+
+def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest row of every (input hash, name, campaign): a result reused under the same
+    label (``superatom run`` twice) is listed once; another label is its own row.
+
+    Examples
+    --------
+    >>> rows = [{"uuid": "b", "input_hash": "h", "name": "w"}, {"uuid": "a", "input_hash": "h",
+    ...         "name": "w"}, {"uuid": "c", "input_hash": "h", "name": "x"}]
+    >>> [row["uuid"] for row in unique_results(rows)]
+    ['b', 'c']
+    """
+    seen: set[tuple] = set()
+    unique = []
+    for row in rows:
+        key = (row.get("input_hash"), row.get("name"), row.get("campaign"))
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(row)
+    return unique
 
 
 def results_frame(store: JobStore | None = None, **filters: Any):
@@ -224,8 +250,9 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     """
     store = _connected(store)
     doc = store.query_one({"uuid": uuid}, load=True)
-    if doc is None and len(uuid) >= 4:
-        matches = list(store.query({"uuid": {"$regex": f"^{uuid}"}}, properties=["uuid"]))
+    if doc is None and len(uuid) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", uuid):
+        matches = list(store.query({"uuid": {"$regex": f"^{re.escape(uuid)}"}},
+                                   properties=["uuid"]))
         if len(matches) > 1:
             raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
         if matches:
@@ -239,4 +266,8 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
             kind, f"a '{kind}' document")
         raise InputError(f"result '{uuid}' is {what}: analyze and compare need a DFT "
                          "frontier-orbital result (tier dft)")
+    if output.get("orbitals") is None and output.get("reused_from"):
+        from superatom.db.reuse import with_arrays
+
+        output = with_arrays(store, output)
     return FrontierOrbitalDoc.model_validate(output)

@@ -1,17 +1,67 @@
-"""Find a stored, complete result of an identical input (same input hash)."""
+"""Find a stored, complete result of an identical input (same input hash) and record who
+reuses it.
+
+A reusing job stores a small document of its own (its labels, campaign, ``reused_from``) whose
+arrays are a link to the original's (see :class:`superatom.db.store.ResultStore`); the
+original keeps the list of labels it was reused under in ``output.aliases``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
+def arrays_present(store, output: dict[str, Any]) -> bool:
+    """True when every array blob the output document points to is in its data store."""
+    for value in output.values():
+        if isinstance(value, dict) and "blob_uuid" in value:
+            data = store.additional_stores.get(value.get("store", "data"))
+            if data is None or data.query_one({"blob_uuid": value["blob_uuid"]},
+                                              properties=["blob_uuid"]) is None:
+                return False
+    return True
+
+
 def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> dict | None:
-    """Newest stored, computed (not itself reused) output with this input hash, or None."""
+    """Newest stored, computed (not itself reused) and complete output with this input hash.
+
+    Returns ``{"uuid": ..., "output": {...}}`` with the output as stored (arrays not loaded,
+    they stay in the data store) or None. A document whose arrays are missing (written by an
+    older version that was killed between the two writes) is never returned.
+    """
     if store is None:
         return None
-    return store.query_one(
+    candidates = store.query(
         {"output.input_hash": digest, "output.reused_from": None, **(extra or {})},
         properties=["uuid", "output"],
         sort={"completed_at": -1},
-        load=True,
     )
+    for candidate in candidates:
+        if arrays_present(store, candidate.get("output") or {}):
+            return candidate
+    return None
+
+
+def record_alias(store, uuid: str, label: str | None) -> None:
+    """Add ``label`` to ``output.aliases`` of the stored result ``uuid`` (no arrays copied)."""
+    if store is None or not label:
+        return
+    docs = store.docs_store
+    lock = docs._write_lock() if hasattr(docs, "_write_lock") else contextlib.nullcontext()
+    with lock:
+        docs._collection.update_one({"uuid": uuid, "output.name": {"$ne": label}},
+                                    {"$addToSet": {"output.aliases": label}})
+
+
+def with_arrays(store, doc: Any) -> Any:
+    """``doc`` (model or dict) with its arrays: a reused result without them gets those of
+    the result it reuses, loaded from ``store``."""
+    get = doc.get if isinstance(doc, dict) else lambda key: getattr(doc, key, None)
+    if store is None or get("orbitals") is not None or not get("reused_from"):
+        return doc
+    original = store.query_one({"uuid": get("reused_from")}, properties=["output"], load=True)
+    arrays = ((original or {}).get("output") or {}).get("orbitals")
+    if isinstance(doc, dict):
+        return {**doc, "orbitals": arrays}
+    return type(doc)(**{**doc.model_dump(), "orbitals": arrays})

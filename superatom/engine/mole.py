@@ -9,6 +9,7 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
+from superatom.engine.checks import check_basis_names, check_physics, disable_pyscf_eval
 from superatom.errors import InputError
 
 HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basis has one
@@ -19,6 +20,7 @@ HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basi
 def _basis_has(basis: str, element: str) -> bool:
     from pyscf import gto
 
+    disable_pyscf_eval()
     try:
         return bool(gto.basis.load(basis, element))
     except Exception:
@@ -50,6 +52,7 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
     """
     from pymatgen.core import Element
 
+    check_basis_names(settings)
     basis: dict[str, str] = {}
     ecp: dict[str, str] = {}
     for symbol in sorted(set(elements)):
@@ -102,6 +105,7 @@ def build_mole(molecule: Molecule, settings: CalcSettings, verbose: int = 0):
     from pyscf import gto
 
     check_molecule(molecule)
+    check_physics(molecule, settings)
     symbols = [site.specie.symbol for site in molecule]
     basis, ecp = basis_plan(symbols, settings)
     mol = gto.Mole()

@@ -167,6 +167,7 @@ def run_scf(
     chkfile: str | None = None,
     mol=None,
     progress: Callable[[int, float, float], None] | None = None,
+    restart_from: list[str] | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -191,14 +192,16 @@ def run_scf(
     initial_dm : numpy.ndarray, optional
         Starting AO density matrix (e.g. superposition of monomer densities).
     chkfile : str, optional
-        PySCF checkpoint file; an existing one is used as the starting guess (restart after
-        a walltime kill) and it is updated as the SCF proceeds.
+        PySCF checkpoint file, updated as the SCF proceeds; an existing readable one that
+        fits the molecule is the starting guess (restart after a walltime kill).
     mol : pyscf.gto.Mole, optional
         The Mole of ``molecule`` in ``settings`` if the caller built it already (built once
         per job: see :func:`superatom.engine.mole.build_mole`).
     progress : callable, optional
         Called after every SCF cycle (over all solvers) as ``progress(cycle, e_tot, delta)``
         with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
+    restart_from : list of str, optional
+        Checkpoints to try as starting guess instead of ``chkfile`` (the first that fits).
 
     Examples
     --------
@@ -215,7 +218,7 @@ def run_scf(
 
     def solve(device: str) -> SCFResult:
         mf, attempts, total_cycles, guess = converge_scf(
-            mol, settings, device, name, initial_dm, chkfile, progress)
+            mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
         result.extra["guess"] = guess
         if device == "gpu":
@@ -287,10 +290,13 @@ def _gpu4pyscf_version(device: str) -> str | None:
 
 def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                  initial_dm: np.ndarray | None = None, chkfile: str | None = None,
-                 progress: Callable[[int, float, float], None] | None = None):
+                 progress: Callable[[int, float, float], None] | None = None,
+                 restart_from: list[str] | None = None):
     """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``;
     ``progress`` as in :func:`run_scf`.
 
+    The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
+    :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
     Each attempt records the rung's parameters as really applied on that device
     (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
     ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError` (naming
@@ -299,14 +305,12 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
-    if chkfile and os.path.exists(chkfile):  # restart after a walltime kill or a crash
-        from pyscf import scf as pyscf_scf
-
-        try:
-            dm = mf.make_rdm1(*_chk_orbitals(pyscf_scf, chkfile))
+    for candidate in restart_from if restart_from is not None else [chkfile]:
+        orbitals = read_checkpoint(candidate, mol) if candidate else None
+        if orbitals is not None:  # restart after a walltime kill or a crash
+            dm = mf.make_rdm1(*orbitals)
             guess = "checkpoint"
-        except (KeyError, OSError, ValueError):
-            pass  # unreadable or foreign checkpoint: keep the other guess
+            break
     if chkfile:
         mf.chkfile = chkfile
     attempts: list[dict[str, Any]] = []
@@ -383,9 +387,27 @@ def _report_cycle(cycle: int, envs: dict, progress) -> None:
         progress(cycle, energy, delta)
 
 
-def _chk_orbitals(pyscf_scf, chkfile: str):
-    data = pyscf_scf.chkfile.load(chkfile, "scf")
-    return np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+def read_checkpoint(chkfile: str, mol) -> tuple[np.ndarray, np.ndarray] | None:
+    """MO coefficients and occupations saved in a PySCF checkpoint, if they fit ``mol``.
+
+    A missing, truncated, locked or foreign file (one without an ``scf`` group, as a job
+    killed before its first SCF step leaves, or one of another molecule or spin) gives None:
+    a checkpoint is only ever a starting guess.
+    """
+    if not os.path.isfile(chkfile):
+        return None
+    from pyscf.scf import chkfile as pyscf_chkfile
+
+    try:
+        data = pyscf_chkfile.load(chkfile, "scf")
+        coeff, occ = np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+    except Exception:  # TypeError (no 'scf' group), KeyError, OSError (HDF5 lock), ...
+        return None
+    spin_axes = 2 if mol.spin == 0 else 3
+    fits = (coeff.ndim == spin_axes and coeff.shape[-2] == mol.nao
+            and occ.shape == coeff.shape[:-2] + coeff.shape[-1:]
+            and np.all(np.isfinite(coeff)) and abs(occ.sum() - mol.nelectron) < 1e-6)
+    return (coeff, occ) if fits else None
 
 
 def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:

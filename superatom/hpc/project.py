@@ -42,7 +42,9 @@ import yaml
 from jobflow import JobStore
 from jobflow_remote.config.base import Project
 
+from superatom.errors import InputError
 from superatom.hpc.mockstore import SharedMongomockStore
+from superatom.names import batch_safe, check_name
 
 __all__ = [
     "default_pre_run",
@@ -163,6 +165,34 @@ def scheduler_resources(
     raise ValueError(f"unknown scheduler {scheduler!r}; use one of {SCHEDULERS}")
 
 
+def script_value(value: str, what: str) -> str:
+    """``value`` if it can sit on one batch-script or YAML line, else a one-line InputError.
+
+    Examples
+    --------
+    >>> script_value("gpu-short", "partition")
+    'gpu-short'
+    """
+    if not value.isprintable():
+        raise InputError(f"{what} {value!r} contains a control character (a newline would "
+                         "start a new script line): use printable text")
+    return value
+
+
+def project_name(name: str) -> str:
+    """A checked project name: it names files, a database and ``jf -p NAME`` commands.
+
+    Examples
+    --------
+    >>> project_name("mycluster")
+    'mycluster'
+    """
+    check_name(name, "project name")
+    if batch_safe(name) != name:
+        raise InputError(f"project name {name!r} may hold only letters, digits and . _ + = , -")
+    return name
+
+
 def store_configs(
     name: str, mongo_uri: str | None = None, database: str | None = None
 ) -> tuple[dict, dict]:
@@ -273,6 +303,9 @@ def make_project(
     """
     if scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {scheduler!r}; use one of {SCHEDULERS}")
+    project_name(name)
+    for what, value in (("partition", partition), ("account", account)):
+        script_value(str(value or ""), what)
     work_dir = Path(work_dir).expanduser().resolve()
     default_queue, default_jobstore = store_configs(name, mongo_uri, database)
     worker = {
@@ -534,6 +567,9 @@ def starter_project_yaml(
     worker = f"{'gpu' if gpu else 'cpu'}_{scheduler}"
     database = f"superatom_{name}".replace("-", "_").replace(".", "_")
     walltime = format_walltime(walltime)
+    project_name(name)
+    for what, value in (("work_dir", work_dir), ("partition", partition)):
+        script_value(str(value or ""), what)
     text = _STARTER_HEADER.format(name=name, base_dir=base_dir, sched_upper=scheduler.upper())
     if scheduler == "slurm":
         text += _SLURM_WORKER.format(

@@ -42,7 +42,8 @@ from jobflow_remote.config.base import Project
 from jobflow_remote.jobs.jobcontroller import JobController
 from jobflow_remote.jobs.state import JobState
 
-from superatom.hpc.project import install_project, use_projects_folder
+from superatom.hpc.project import install_project, script_value, use_projects_folder
+from superatom.names import batch_safe
 
 if TYPE_CHECKING:
     import jobflow
@@ -117,9 +118,14 @@ def ensure_queue_initialized(project: ProjectLike) -> bool:
 
 
 def _merged(res: Any, defaults: dict | None) -> Any:
-    """Dict resources extend the worker defaults (jobflow-remote would replace them)."""
+    """Dict resources extend the worker defaults (jobflow-remote would replace them); text
+    values, which become batch-script lines, must be single printable lines."""
     if isinstance(res, Mapping):
-        return {**(defaults or {}), **res}
+        merged = {**(defaults or {}), **res}
+        for key, value in merged.items():
+            if isinstance(value, str):
+                script_value(value, key)
+        return merged
     return res
 
 
@@ -194,6 +200,7 @@ def submit_flow(
     flow = get_flow(flow)
     jobstore = proj.get_jobstore()
     for job, _ in flow.iterflow():
+        job.name = batch_safe(job.name)  # it becomes the scheduler's job-name line
         missing = check_additional_stores(job, jobstore)
         if missing:
             raise ConfigError(f"additional stores {missing!r} not configured in {proj.name}")

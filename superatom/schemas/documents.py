@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from superatom.names import check_name
 from superatom.schemas.arrays import StoredArray
 
 
@@ -69,6 +70,25 @@ class OrbitalLevel(BaseModel):
 LABEL_KEYS = ("name", "system_class", "campaign", "n_units")
 #: molecule properties copied into a document's tags (e.g. the Ti10Cu2 model says it is one)
 PROVENANCE_KEYS = ("model", "provenance")
+LABEL_LENGTH = 200  # a user's name (<= 120) plus what campaigns add ("h2-1 (xTB relax)")
+
+
+def formula_name(composition) -> str:
+    """Default name of a molecule: its reduced formula when that counts exactly its atoms,
+    else its Hill formula (OH- is 'HO', not pymatgen's peroxide-style 'H2O2').
+
+    Examples
+    --------
+    >>> from pymatgen.core import Composition
+    >>> [formula_name(Composition(f)) for f in ("OH", "H2O", "H")]
+    ['HO', 'H2O', 'H']
+    """
+    from pymatgen.core import Composition
+
+    reduced = composition.reduced_formula
+    if Composition(reduced) == composition:
+        return reduced
+    return composition.hill_formula.replace(" ", "")
 
 
 def molecule_metadata(molecule) -> dict[str, Any]:
@@ -135,6 +155,7 @@ class SystemRecord(BaseModel):
     molecule: dict[str, Any] = Field(description="pymatgen Molecule.as_dict(), Angstrom")
     input_hash: str
     reused_from: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="labels it was reused under")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @model_validator(mode="before")
@@ -156,10 +177,13 @@ class SystemRecord(BaseModel):
         meta = {key: props[key] for key in PROVENANCE_KEYS if key in props}  # model geometries
         meta.update(metadata or {})
         labels = {key: meta.pop(key, None) for key in LABEL_KEYS}
+        for key in ("name", "campaign"):
+            if labels[key] is not None:
+                labels[key] = check_name(labels[key], key, limit=LABEL_LENGTH)
         identity = molecule_metadata(molecule)
         return {
             **labels,
-            "name": labels["name"] or molecule.composition.reduced_formula,
+            "name": labels["name"] or formula_name(molecule.composition),
             "tags": meta,
             **identity,
             "formula": molecule.composition.formula.replace(" ", ""),

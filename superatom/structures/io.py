@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from pathlib import Path
@@ -235,8 +236,9 @@ def _header_int(info: dict[str, str], keys: tuple[str, ...], path: Path) -> int 
                 raise InputError(
                     f"malformed header in {path}: {key}={info[key]!r} is not a number"
                 ) from None
-            if value != round(value):
-                raise InputError(f"malformed header in {path}: {key}={info[key]} is not an integer")
+            if not math.isfinite(value) or value != round(value) or abs(value) > 10_000:
+                raise InputError(f"malformed header in {path}: {key}={info[key]} is not an "
+                                 "integer of sensible size")
             return round(value)
     return None
 
@@ -402,8 +404,11 @@ def read_molecule(
         frags = [str(f) for f in atoms.arrays["fragment"]] if "fragment" in atoms.arrays else None
         h_charge = atoms.info.get("charge")
         h_mult = atoms.info.get("multiplicity")
-        h_charge = None if h_charge is None else round(float(h_charge))
-        h_mult = None if h_mult is None else int(h_mult)
+        try:
+            h_charge = None if h_charge is None else round(float(h_charge))
+            h_mult = None if h_mult is None else int(h_mult)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"malformed charge/multiplicity in {path}: give integers") from None
     q = charge if charge is not None else (h_charge if h_charge is not None else 0)
     m = multiplicity if multiplicity is not None else h_mult
     if q != round(q):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
 from superatom.calc_settings import CalcSettings, as_settings, load_preset
 from superatom.calc_settings.settings import settings_from_dict
-from superatom.db.reuse import find_reusable
+from superatom.db.reuse import find_reusable, record_alias, with_arrays
 from superatom.schemas.documents import (
+    LABEL_KEYS,
     FrontierOrbitalDoc,
     OrbitalData,
     OrbitalLevel,
@@ -187,6 +189,7 @@ def compute_frontier(
     chkfile: str | None = None,
     mol=None,
     progress: Any = None,
+    restart_from: list[str] | None = None,
 ) -> FrontierOrbitalDoc:
     """Run the SCF and build the document, outside any workflow manager.
 
@@ -198,23 +201,50 @@ def compute_frontier(
     molecule = structure_io.as_molecule(molecule)
     settings = as_settings(settings)
     result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
-                            mol=mol, progress=progress)
+                            mol=mol, progress=progress, restart_from=restart_from)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
     return doc
 
 
-def checkpoint_path(digest: str) -> Path:
-    """Where the SCF of an input hash keeps its PySCF checkpoint until it succeeds.
-
-    ``$SUPERATOM_CHECKPOINT_DIR`` (put it on a shared file system on clusters), else the user
-    cache folder. A job killed at its wall time restarts from this file when rerun.
-    """
+def checkpoint_folder() -> Path:
+    """``$SUPERATOM_CHECKPOINT_DIR`` (put it on a shared file system on clusters), else the
+    user cache folder."""
     folder = Path(os.environ.get("SUPERATOM_CHECKPOINT_DIR")
                   or Path(user_cache_dir("superatom")) / "checkpoints")
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{digest}.chk"
+    return folder
+
+
+def checkpoint_path(digest: str) -> Path:
+    """A checkpoint file of its own for one SCF run of an input hash.
+
+    The name is ``<hash>.<pid>-<random>.chk``: identical jobs running at once (a shared
+    checkpoint folder on a cluster) never open one HDF5 file together. A killed run leaves
+    its file behind for :func:`restart_checkpoints`.
+    """
+    return checkpoint_folder() / f"{digest}.{os.getpid()}-{uuid.uuid4().hex[:8]}.chk"
+
+
+def restart_checkpoints(digest: str) -> list[str]:
+    """Checkpoints left by earlier runs of an input hash, newest first.
+
+    Unreadable or foreign ones are skipped by the SCF (see ``engine.scf.read_checkpoint``).
+    """
+    found = []
+    for path in checkpoint_folder().glob(f"{digest}*.chk"):
+        try:
+            found.append((path.stat().st_mtime, str(path)))
+        except OSError:  # removed meanwhile by a run that finished
+            continue
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def remove_checkpoints(digest: str) -> None:
+    """Delete every checkpoint of an input hash once its result is stored."""
+    for path in restart_checkpoints(digest):
+        Path(path).unlink(missing_ok=True)
 
 
 def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
@@ -292,14 +322,13 @@ class FrontierOrbitalMaker(Maker):
         molecule = as_molecule(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
+        labels = FrontierOrbitalDoc.describe(molecule, self.metadata)  # checks the names
         store = getattr(CURRENT_JOB, "store", None)
         previous = find_reusable(store, digest, {"output.converged": True}) if self.reuse else None
         if previous is not None:
-            doc = FrontierOrbitalDoc(**previous["output"])
-            doc.reused_from = previous["uuid"]
-            doc.preset = self.preset
-            doc.relabel(CURRENT_JOB.job.uuid if CURRENT_JOB.job else None, self.metadata)
-            return doc
+            return self._reused(previous, labels, store)
+        if guess_from:
+            guess_from = [with_arrays(store, doc) for doc in guess_from]
         guess = "user"
         mol = engine.build_mole(molecule, settings)  # the one Mole of this job
         if guess_from:
@@ -308,14 +337,28 @@ class FrontierOrbitalMaker(Maker):
                 restricted=molecule.spin_multiplicity == 1,
             )
             guess = "superposition"
-        chkfile = self.chkfile or (str(checkpoint_path(digest)) if self.checkpoint else None)
+        own = self.checkpoint and not self.chkfile
+        chkfile = str(checkpoint_path(digest)) if own else self.chkfile
         doc = compute_frontier(
-            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile, mol=mol
+            molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile, mol=mol,
+            restart_from=restart_checkpoints(digest) if own else None,
         )
         doc.preset = self.preset
         if doc.scf_guess == "initial_dm":
             doc.scf_guess = guess
-        if chkfile and not self.chkfile:
-            Path(chkfile).unlink(missing_ok=True)
+        if own:
+            remove_checkpoints(digest)
         doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+        return doc
+
+    def _reused(self, previous: dict, labels: dict[str, Any], store) -> FrontierOrbitalDoc:
+        """This job's own small document for a stored result: its labels, no arrays (the
+        store links the original's), and the label recorded as an alias of the original."""
+        stored = {k: v for k, v in previous["output"].items() if k not in ("orbitals", "aliases")}
+        own = {k: labels[k] for k in (*LABEL_KEYS, "tags")}
+        doc = FrontierOrbitalDoc(**{**stored, **own})
+        doc.reused_from = previous["uuid"]
+        doc.preset = self.preset
+        doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+        record_alias(store, previous["uuid"], doc.name)
         return doc
