@@ -246,3 +246,18 @@ def test_shipped_standard_files_are_the_builders_output(name):
     assert [s.specie for s in built] == [s.specie for s in shipped]
     assert np.allclose(built.cart_coords, shipped.cart_coords, atol=1e-5)
     assert (built.charge, built.spin_multiplicity) == (shipped.charge, shipped.spin_multiplicity)
+
+
+def test_campaign_prerelax_holds_the_framework_and_records_deviations():
+    # prerelax (examples/mission.yaml) runs XtbFrontierMaker(relax=True)
+    from jobflow import run_locally
+
+    from superatom.workflows.xtb import XtbFrontierMaker
+
+    mol = build_lindqvist("W")
+    out = run_locally(XtbFrontierMaker(relax=True).make(mol), ensure_success=True, log=False)
+    doc = next(iter(out.values()))[1].output
+    relaxed = Molecule.from_dict(doc.molecule)
+    assert np.allclose(relaxed.cart_coords, mol.cart_coords)  # free GFN2 gives W-Oc 2.53 A
+    assert doc.relax_info["mo_warnings"] == []
+    assert doc.relax_info["mo_deviations"]["W-Oc6"]["mean"] == pytest.approx(2.33, abs=1e-3)
