@@ -235,3 +235,37 @@ def test_a_corrupt_store_is_one_line_for_every_command(tmp_path, command):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
+
+
+def test_a_rerun_analysis_replaces_the_identical_earlier_one(tmp_path):
+    """Interaction/chain analyses of the same inputs, name and campaign are kept once; a
+    different campaign, name or input keeps its own."""
+    store = open_store(tmp_path / "db")
+    store.connect()
+
+    def analysis(uuid, name="dimer", campaign="c1", hashes=("a", "b", "ab")):
+        return {"uuid": uuid, "index": 1, "output": {
+            "doc_type": "interaction", "name": name, "campaign": campaign,
+            "input_hashes": list(hashes), "gap_assembly_ev": 1.0}}
+
+    for uuid in ("run1", "run2", "run3"):
+        store.update(analysis(uuid), key=["uuid", "index"])
+    store.update(analysis("other-campaign", campaign="c2"), key=["uuid", "index"])
+    store.update(analysis("other-input", hashes=("a", "b", "xy")), key=["uuid", "index"])
+    kept = sorted(d["uuid"] for d in store.query({"output.doc_type": "interaction"}, ["uuid"]))
+    assert kept == ["other-campaign", "other-input", "run3"]
+
+
+def test_a_reused_xtb_result_takes_the_new_label_not_the_earlier_one(tmp_path):
+    from superatom.workflows.xtb import XtbFrontierMaker
+
+    store = open_store(tmp_path / "db")
+    water = read_molecule(DATA / "water.xyz")
+    outputs = []
+    for metadata in ({"name": "first", "campaign": "c1"}, {}):
+        job = XtbFrontierMaker(metadata=metadata).make(water)
+        outputs.append(run_locally(job, store=store, ensure_success=True)[job.uuid][1].output)
+    first, plain = outputs
+    assert plain.reused_from is not None and plain.gap_ev == first.gap_ev
+    assert (first.name, first.campaign) == ("first", "c1")
+    assert (plain.name, plain.campaign) == ("H2O", None)  # not the earlier run's labels

@@ -65,3 +65,34 @@ def with_arrays(store, doc: Any) -> Any:
     if isinstance(doc, dict):
         return {**doc, "orbitals": arrays}
     return type(doc)(**{**doc.model_dump(), "orbitals": arrays})
+
+
+def reuse_record(model, previous: dict[str, Any], labels: dict[str, Any], store,
+                 job_uuid: str | None):
+    """This job's own small document for the stored result ``previous``.
+
+    It takes the stored values, but the labels (name, class, campaign, n_units, tags) of the
+    job that reuses it (``labels`` from ``model.describe``), never those of the earlier run;
+    no arrays (the store links the original's), and the new name is recorded as an alias of
+    the original.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.schemas.documents import SystemRecord
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> stored = {**SystemRecord.describe(h2, {"name": "old"}), "input_hash": "x"}
+    >>> new = SystemRecord.describe(h2, {"name": "new"})
+    >>> reuse_record(SystemRecord, {"uuid": "u1", "output": stored}, new, None, "j2").name
+    'new'
+    """
+    from superatom.schemas.documents import LABEL_KEYS
+
+    stored = {k: v for k, v in previous["output"].items() if k not in ("orbitals", "aliases")}
+    own = {k: labels[k] for k in (*LABEL_KEYS, "tags")}
+    doc = model.model_validate({**stored, **own})
+    doc.reused_from = previous["uuid"]
+    doc.job_uuid = job_uuid
+    record_alias(store, previous["uuid"], doc.name)
+    return doc
+

@@ -86,6 +86,9 @@ class LockedMontyStore(MontyStore):
             return super().remove_docs(criteria)
 
 
+ANALYSIS_DOC_TYPES = ("interaction", "chain_scaling")
+
+
 class _HeldDocuments:
     """Stands in for the documents store while :class:`ResultStore` writes the arrays."""
 
@@ -105,6 +108,8 @@ class ResultStore(JobStore):
     arrays of its own) gets a link to the arrays of the result it reuses instead of a copy:
     loading either document gives the same arrays and the data store does not grow; it
     replaces an earlier reuse record of the same result under the same name and campaign.
+    Likewise an interaction or chain analysis of the same inputs, name and campaign replaces
+    the earlier one, so reruns of a campaign do not pile up identical analyses.
     """
 
     def update(self, docs, key=None, save=None):
@@ -118,6 +123,7 @@ class ResultStore(JobStore):
             documents.update(batch, key=batch_key)
             for doc in batch:
                 self._drop_older_reuse(doc)
+                self._drop_older_analysis(doc)
 
     def _drop_older_reuse(self, doc: dict) -> None:
         """Keep one reuse record per label: a rerun replaces the earlier identical one."""
@@ -128,6 +134,20 @@ class ResultStore(JobStore):
             "uuid": {"$ne": doc["uuid"]},
             **{f"output.{key}": output.get(key)
                for key in ("reused_from", "input_hash", "name", "campaign")},
+        })
+
+    def _drop_older_analysis(self, doc: dict) -> None:
+        """An analysis of the same stored inputs under the same name and campaign replaces the
+        earlier one (written first, so a kill in between leaves the old one, never none)."""
+        output = doc.get("output")
+        if not isinstance(output, dict) or output.get("doc_type") not in ANALYSIS_DOC_TYPES:
+            return
+        if not output.get("input_hashes") or None in output["input_hashes"]:
+            return
+        self.docs_store.remove_docs({
+            "uuid": {"$ne": doc["uuid"]},
+            **{f"output.{key}": output.get(key)
+               for key in ("doc_type", "input_hashes", "name", "campaign")},
         })
 
     def _link_reused_arrays(self, doc: dict) -> None:

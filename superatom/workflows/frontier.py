@@ -34,9 +34,8 @@ from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
 from superatom.calc_settings import CalcSettings, as_settings, load_preset
 from superatom.calc_settings.settings import settings_from_dict
-from superatom.db.reuse import find_reusable, record_alias, with_arrays
+from superatom.db.reuse import find_reusable, reuse_record, with_arrays
 from superatom.schemas.documents import (
-    LABEL_KEYS,
     FrontierOrbitalDoc,
     OrbitalData,
     OrbitalLevel,
@@ -352,13 +351,8 @@ class FrontierOrbitalMaker(Maker):
         return doc
 
     def _reused(self, previous: dict, labels: dict[str, Any], store) -> FrontierOrbitalDoc:
-        """This job's own small document for a stored result: its labels, no arrays (the
-        store links the original's), and the label recorded as an alias of the original."""
-        stored = {k: v for k, v in previous["output"].items() if k not in ("orbitals", "aliases")}
-        own = {k: labels[k] for k in (*LABEL_KEYS, "tags")}
-        doc = FrontierOrbitalDoc(**{**stored, **own})
-        doc.reused_from = previous["uuid"]
+        """This job's own small document for a stored result (see :func:`reuse_record`)."""
+        job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+        doc = reuse_record(FrontierOrbitalDoc, previous, labels, store, job_uuid)
         doc.preset = self.preset
-        doc.job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
-        record_alias(store, previous["uuid"], doc.name)
         return doc

@@ -24,7 +24,7 @@ from pymatgen.core import Molecule
 
 from superatom import engine
 from superatom.calc_settings import CalcSettings
-from superatom.db.reuse import find_reusable
+from superatom.db.reuse import find_reusable, reuse_record
 from superatom.schemas.hashing import tda_input_hash
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.tda import Excitation, TdaDoc
@@ -101,10 +101,10 @@ class TdaMaker(Maker):
         store = getattr(CURRENT_JOB, "store", None)
         previous = find_reusable(store, digest) if self.reuse else None
         if previous is not None:
-            doc = TdaDoc.model_validate(previous["output"])
-            doc.reused_from = previous["uuid"]
+            labels = TdaDoc.describe(molecule, self.metadata)
+            doc = reuse_record(TdaDoc, previous, labels, store, job_uuid)
         else:
             doc = compute_tda(molecule, self.settings, self.nstates, self.metadata)
-        doc.relabel(job_uuid, self.metadata)
+            doc.relabel(job_uuid, self.metadata)
         doc.ground_state_uuid = self.ground_state_uuid or doc.ground_state_uuid
         return doc

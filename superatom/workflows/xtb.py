@@ -25,7 +25,7 @@ from typing import Any
 from jobflow import CURRENT_JOB, JobConfig, Maker, job
 from pymatgen.core import Molecule
 
-from superatom.db.reuse import find_reusable
+from superatom.db.reuse import find_reusable, reuse_record
 from superatom.engine.xtb import relax_xtb, xtb_frontier, xtb_versions
 from superatom.engine.xtb_scope import parse_solvation, xtb_applicable
 from superatom.errors import InputError
@@ -64,12 +64,10 @@ class XtbFrontierMaker(Maker):
         digest = xtb_input_hash(molecule, self.relax, solvation)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
         store = getattr(CURRENT_JOB, "store", None)
+        labels = XtbFrontierDoc.describe(molecule, self.metadata)
         previous = find_reusable(store, digest) if self.reuse else None
         if previous is not None:
-            doc = XtbFrontierDoc(**previous["output"])
-            doc.reused_from = previous["uuid"]
-            doc.relabel(job_uuid, self.metadata)
-            return doc
+            return reuse_record(XtbFrontierDoc, previous, labels, store, job_uuid)
         start = time.perf_counter()
         relax_info: dict[str, Any] = {}
         geometry = molecule
