@@ -32,6 +32,17 @@ SETTINGS = {"device": "cpu", "conv_tol": 1e-10}
 
 JOB_SCRIPT = textwrap.dedent("""
     import sys
+    import time
+
+    from pyscf.scf import chkfile
+
+    # each saved SCF step takes 0.3 s longer, so a kill lands mid-SCF on any machine speed
+    _dump_scf = chkfile.dump_scf
+    def _slow_dump_scf(*args, **kwargs):
+        _dump_scf(*args, **kwargs)
+        time.sleep(0.3)
+    chkfile.dump_scf = _slow_dump_scf
+
     from jobflow import run_locally
     from superatom.db import open_store
     from superatom.structures.io import read_molecule
