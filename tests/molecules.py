@@ -23,3 +23,11 @@ def molybdate() -> Molecule:
 
 def hydroxide() -> Molecule:
     return Molecule(["O", "H"], [[0, 0, 0], [0, 0, 0.97]], charge=-1)
+
+
+def lanthanum_fluoride() -> Molecule:
+    """Trigonal-planar LaF3, La-F 2.14 A: a La(III) with empty 5d/4f levels, 74 AOs."""
+    d = 2.14
+    return Molecule(["La", "F", "F", "F"],
+                    [[0, 0, 0], [d, 0, 0], [-d / 2, d * 3**0.5 / 2, 0],
+                     [-d / 2, -d * 3**0.5 / 2, 0]])

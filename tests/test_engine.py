@@ -11,7 +11,7 @@ from superatom import HARTREE_TO_EV
 from superatom.calc_settings import load_preset
 from superatom.engine import basis_plan, build_mole, run_scf
 from superatom.errors import InputError, SCFNotConvergedError
-from tests.molecules import hydroxide, molybdate, oxygen_triplet, water
+from tests.molecules import hydroxide, lanthanum_fluoride, molybdate, oxygen_triplet, water
 
 TIGHT = {"device": "cpu", "conv_tol": 1e-11}
 
@@ -122,6 +122,25 @@ def test_fallback_ladder_rescues_and_records_attempts():
                                                conv_tol=1e-10))
     assert shifted.attempts[-1]["solver"] == "level_shift+damping"
     np.testing.assert_allclose(shifted.mo_energy, reference.mo_energy, atol=1e-5)
+
+
+def test_rare_earth_scf_preconverges_then_matches_direct_pyscf():
+    result = run_scf(lanthanum_fluoride(), load_preset("fast", **TIGHT))
+    first, last = result.attempts[0], result.attempts[-1]
+    assert first["solver"] == "preconverge" and "La" in first["reason"]
+    assert first["level_shift"] == 0.3 and first["conv_tol"] == 1e-5
+    assert last["solver"] == "diis" and last["converged"] and len(result.attempts) == 2
+    assert result.scf_state["aufbau"]
+    reference = direct_pyscf(lanthanum_fluoride(), ecp={"La": "def2-svp"})
+    assert abs(result.e_tot - reference.e_tot) < 1e-6
+    # the level shift is gone from the reported virtual orbital energies
+    np.testing.assert_allclose(result.mo_energy, reference.mo_energy, atol=1e-5)
+
+
+def test_ordinary_systems_start_with_plain_diis():
+    for molecule in (water(), molybdate()):
+        result = run_scf(molecule, load_preset("fast", device="cpu"))
+        assert [a["solver"] for a in result.attempts] == ["diis"]
 
 
 def test_bad_geometry_rejected():

@@ -44,6 +44,7 @@ from superatom.engine.gpu_checks import (
 from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
+from superatom.structures.chem import LANTHANIDES
 
 T = TypeVar("T")
 
@@ -150,8 +151,52 @@ def make_scf(mol, settings: CalcSettings, device: str):
     return mf
 
 
-def _ladder(settings: CalcSettings) -> list[dict[str, Any]]:
-    rungs = [{"name": "diis"}]
+#: Anion charge from which an SCF starts with the preconverging rung (|q| >= 4: the
+#: substituted Keggins and their assemblies).
+HARD_CHARGE = 4
+#: Level shift (Hartree) + damping that take a hard SCF to ``PRECONVERGE_TOL`` (Hartree) in
+#: at most ``PRECONVERGE_CYCLES`` cycles; plain DIIS then converges it to ``conv_tol``.
+PRECONVERGE = {"name": "preconverge", "level_shift": 0.3, "damp": 0.5, "diis_start": 6}
+PRECONVERGE_TOL = 1e-5
+PRECONVERGE_CYCLES = 40
+_RARE_EARTHS = frozenset(["Sc", "Y", *LANTHANIDES])
+
+
+def hard_scf_reason(mol) -> str | None:
+    """Why an SCF should start with level shift + damping (rare-earth atom, |charge| >= 4).
+
+    A rare-earth(III) ion brings empty 5d/4f levels that sit close to the O 2p band of the
+    anionic O around it; a plain-DIIS start from the minao guess can swap the two sets from
+    cycle to cycle. Returns one short phrase, or None for an ordinary system.
+
+    Examples
+    --------
+    >>> from pyscf import gto
+    >>> hard_scf_reason(gto.M(atom="O 0 0 0; H 0 0.76 0.59; H 0 -0.76 0.59", verbose=0)) is None
+    True
+    >>> hard_scf_reason(gto.M(atom="O 0 0 0; H 0 0 0.97", charge=-1, verbose=0)) is None
+    True
+    """
+    symbols = {mol.atom_pure_symbol(i) for i in range(mol.natm)}
+    metals = sorted(symbols & _RARE_EARTHS)
+    if metals:
+        return f"rare-earth atom ({', '.join(metals)})"
+    if -mol.charge >= HARD_CHARGE:
+        return f"charge {mol.charge}"
+    return None
+
+
+def _ladder(settings: CalcSettings, mol=None, preconverge: bool | None = None
+            ) -> list[dict[str, Any]]:
+    rungs: list[dict[str, Any]] = []
+    reason = hard_scf_reason(mol) if mol is not None and preconverge is not False else None
+    if preconverge and reason is None:
+        reason = "requested"
+    if reason is not None:
+        rungs.append({**PRECONVERGE, "conv_tol": max(PRECONVERGE_TOL, settings.conv_tol),
+                      "max_cycle": min(PRECONVERGE_CYCLES, settings.max_cycle),
+                      "reason": reason})
+    rungs.append({"name": "diis"})
     if settings.fallback_ladder:
         rungs += [
             {"name": "level_shift+damping", "level_shift": 0.3, "damp": 0.5, "diis_start": 6},
@@ -171,8 +216,11 @@ def run_scf(
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
-    RKS for singlets, UKS otherwise. An unconverged SCF is retried from its last density
-    with level shift + damping, then with second-order (Newton) SCF; if every rung fails,
+    RKS for singlets, UKS otherwise. A system with a rare-earth atom or charge <= -4
+    (:func:`hard_scf_reason`) is first taken to 1e-5 Ha with level shift + damping (recorded
+    as the ``preconverge`` attempt), then plain DIIS converges it. An unconverged SCF is
+    retried from its last density with level shift + damping, then with second-order
+    (Newton) SCF; if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
 
     The device is decided here, on the machine that runs the job. SMD with ECP atoms and
@@ -291,7 +339,8 @@ def _gpu4pyscf_version(device: str) -> str | None:
 def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                  initial_dm: np.ndarray | None = None, chkfile: str | None = None,
                  progress: Callable[[int, float, float], None] | None = None,
-                 restart_from: list[str] | None = None):
+                 restart_from: list[str] | None = None,
+                 preconverge: bool | None = None):
     """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``;
     ``progress`` as in :func:`run_scf`.
 
@@ -299,8 +348,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
     Each attempt records the rung's parameters as really applied on that device
     (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
-    ``(mf, attempts, total_cycles, guess)``; raises :class:`SCFNotConvergedError` (naming
-    ``name``) when no rung converges.
+    ``(mf, attempts, total_cycles, guess)``; ``preconverge`` forces the level-shifted start
+    on or off (default: :func:`hard_scf_reason` decides); raises
+    :class:`SCFNotConvergedError` (naming ``name``) when no rung converges.
     """
     mf = make_scf(mol, settings, device)
     dm = initial_dm
@@ -317,11 +367,13 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     total_cycles = 0
     converged = False
     version = _gpu4pyscf_version(device)
-    for requested in _ladder(settings):
+    for requested in _ladder(settings, mol, preconverge):
         rung = effective_rung(requested, device, settings.solvent, version)
         mf.level_shift = rung["level_shift"]
         mf.damp = rung["damp"]
         mf.diis_start_cycle = rung["diis_start"]
+        mf.conv_tol = requested.get("conv_tol", settings.conv_tol)
+        mf.max_cycle = requested.get("max_cycle", settings.max_cycle)
         try:
             solver = mf.newton() if rung["name"] == "newton" else mf
         except (AttributeError, NotImplementedError):  # no second-order solver on this path
@@ -341,13 +393,16 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         attempts.append({
             "solver": rung["name"],
             **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
+            **{key: requested[key] for key in ("conv_tol", "reason") if key in requested},
             "cycles": cycles["n"],
             "converged": converged,
             "e_tot": float(energy),
             "wall_s": round(time.perf_counter() - rung_start, 3),
         })
         total_cycles += cycles["n"]
-        if converged:
+        if requested["name"] == "preconverge":  # loose by design: DIIS finishes the job
+            converged = False
+        elif converged:
             if solver is not mf:
                 for attr in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
                     setattr(mf, attr, getattr(solver, attr))
