@@ -1,0 +1,144 @@
+"""Ln-unit SCF: how a La(III)-on-lacuna analogue converges with each starting strategy.
+
+The full [La(H2O)4PW11O39]4- (1044 AOs) is GPU work; this script cuts a test-sized analogue
+from the builder's unit: La, its four aqua ligands and the four lacuna O, each O capped by
+H where its W was (0.97 A along O->W), so [La(H2O)4(OH)4]- keeps La(III) with its empty
+5d/4f levels bound to four anionic O, 8-coordinate, in C-PCM water (PBE0/def2-SVP+ECP, DF,
+grid 1, 204 AOs). ``--tungstate`` keeps one lacuna W as a WO4 tetrahedron instead of its
+H cap ([La(H2O)4(OH)3(WO4)]2-), ``--plenary`` puts that W-O(La) at the old plenary 1.925 A.
+
+Each method starts from a different guess or solver and must reach the same state: the
+script prints cycles, wall time, total energy (difference to the first method), gap and
+aufbau for each, one JSON line per method.
+
+Usage::
+
+    python benchmarks/ln_unit_scf.py                    # all methods, ~10 min on 2 cores
+    python benchmarks/ln_unit_scf.py --methods diis sap --tungstate
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+import numpy as np
+from pymatgen.core import Molecule
+
+from superatom.calc_settings import load_preset
+from superatom.engine.mole import build_mole
+from superatom.engine.scf import converge_scf, make_scf, scf_state
+from superatom.structures.substituted import build_substituted
+from superatom.structures.validate import validate_structure
+
+HARTREE_EV = 27.211386
+
+
+def ln_analogue(ln: str = "La", tungstate: bool = False, w_o: float | None = None) -> Molecule:
+    """Cut [Ln(H2O)4(OH)4]- (or with one WO4: [Ln(H2O)4(OH)3(WO4)]2-) from the built unit.
+
+    ``w_o`` sets the kept W-O(Ln) bond (Angstrom; default: the builder's 1.74).
+    """
+    unit = build_substituted(ln, n_water=4)
+    syms = [site.specie.symbol for site in unit]
+    centre = syms.index(ln)
+    ligands = [n.index for n in unit.get_neighbors(unit[centre], 2.8)]
+    xyz = unit.cart_coords
+    species, coords = [ln], [xyz[centre]]
+    lacuna = []
+    for o in ligands:
+        species.append("O")
+        coords.append(xyz[o])
+        partners = [n for n in unit.get_neighbors(unit[o], 2.0) if n.specie.symbol in "HW"]
+        for n in partners:
+            if n.specie.symbol == "H":
+                species.append("H")
+                coords.append(xyz[n.index])
+            else:
+                lacuna.append((o, n.index))
+    for k, (o, w) in enumerate(lacuna):
+        bond = xyz[w] - xyz[o]
+        bond /= np.linalg.norm(bond)
+        if tungstate and k == 0:
+            w_pos = xyz[o] + bond * (w_o or np.linalg.norm(xyz[w] - xyz[o]))
+            species.append("W")
+            coords.append(w_pos)
+            # three terminal O completing a tetrahedron around W, 1.78 A
+            perp = np.cross(bond, [0.0, 0.0, 1.0] if abs(bond[2]) < 0.9 else [1.0, 0.0, 0.0])
+            perp /= np.linalg.norm(perp)
+            other = np.cross(bond, perp)
+            for phi in (0.0, 2 * np.pi / 3, 4 * np.pi / 3):
+                d = (bond / 3 + np.sqrt(8) / 3 * (np.cos(phi) * perp + np.sin(phi) * other))
+                species.append("O")
+                coords.append(w_pos + 1.78 * d / np.linalg.norm(d))
+        else:
+            species.append("H")
+            coords.append(xyz[o] + 0.97 * bond)
+    charge = -2 if tungstate else -1
+    return Molecule(species, coords, charge=charge, spin_multiplicity=1)
+
+
+def run_method(method: str, molecule: Molecule, settings) -> dict:
+    """Converge with one strategy; return cycles, wall, energy, gap, aufbau."""
+    mol = build_mole(molecule, settings)
+    start = time.perf_counter()
+    dm = None
+    extra_cycles = 0
+    if method in ("atom", "sap", "huckel"):
+        dm = make_scf(mol, settings, "cpu").get_init_guess(key=method)
+    elif method == "smearing":  # Fermi smearing start (sigma 0.01 Ha), then plain DIIS
+        from pyscf.scf import addons
+
+        mf = addons.smearing(make_scf(mol, settings, "cpu"), sigma=0.01, method="fermi")
+        mf.conv_tol = 1e-5
+        mf.kernel()
+        extra_cycles = mf.cycles
+        dm = mf.make_rdm1()
+    # 'preconverge': the engine's level-shifted start (its default for rare-earth atoms);
+    # every other method runs plain DIIS first, as the ladder did before
+    mf, attempts, cycles, _ = converge_scf(
+        mol, settings, "cpu", molecule.composition.reduced_formula, initial_dm=dm,
+        preconverge=method == "preconverge")
+    energy = np.asarray(mf.mo_energy)
+    occ = np.asarray(mf.mo_occ)
+    homo, lumo = energy[occ > 0].max(), energy[occ == 0].min()
+    return {"method": method, "nao": mol.nao, "cycles": cycles + extra_cycles,
+            "pre_cycles": extra_cycles, "rungs": [f"{a['solver']}:{a['cycles']}" for a in attempts],
+            "wall_s": round(time.perf_counter() - start, 1), "e_tot": float(mf.e_tot),
+            "gap_ev": round(float(lumo - homo) * HARTREE_EV, 4),
+            "homo_ev": round(float(homo) * HARTREE_EV, 4),
+            "aufbau": scf_state(energy, occ, True)["aufbau"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", nargs="+",
+                        default=["diis", "preconverge", "sap", "atom", "smearing"])
+    parser.add_argument("--tungstate", action="store_true")
+    parser.add_argument("--plenary", action="store_true", help="W-O(La) 1.925 A")
+    parser.add_argument("--solvent", default="pcm", choices=["pcm", "none"])
+    parser.add_argument("--max-cycle", type=int, default=60)
+    parser.add_argument("--cycles", action="store_true", help="log every SCF cycle (stderr)")
+    args = parser.parse_args()
+    if args.cycles:  # energies per cycle show whether a method oscillates
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    molecule = ln_analogue(tungstate=args.tungstate, w_o=1.925 if args.plenary else None)
+    validate_structure(molecule)
+    settings = load_preset("fast", device="cpu").model_copy(
+        update={"solvent": args.solvent, "max_cycle": args.max_cycle, "fallback_ladder": True})
+    first = None
+    for method in args.methods:
+        try:
+            row = run_method(method, molecule, settings)
+        except Exception as err:  # an unconverged method is a result too
+            row = {"method": method, "error": str(err).splitlines()[0]}
+        if "e_tot" in row:
+            first = row["e_tot"] if first is None else first
+            row["de_ha"] = float(f"{row['e_tot'] - first:.2e}")
+        print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
