@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jobflow import JobStore
 from typer.testing import CliRunner
 
 from superatom.cli.main import app
@@ -43,10 +44,13 @@ def store_project(slurm_cluster, tmp_path):
 
     name = f"sacamp-{uuid.uuid4().hex[:8]}"
     queue, _ = store_configs(name)
+    # jobflow-remote rebuilds only plain JobStore dicts on the worker: same stores, that class
+    local = open_store(tmp_path / "db")
+    jobstore = JobStore(local.docs_store, additional_stores=local.additional_stores).as_dict()
     project = make_project(
         name, tmp_path / "runs", scheduler="slurm", partition=slurm_cluster.partition,
         cpus=1, mem_gb=1, walltime=600, queue_store=queue,
-        jobstore=open_store(tmp_path / "db").as_dict(), base_dir=tmp_path / "jfr", poll_s=0.5,
+        jobstore=jobstore, base_dir=tmp_path / "jfr", poll_s=0.5,
     )
     install_project(project, tmp_path / "projects")
     ensure_queue_initialized(project)
@@ -72,7 +76,7 @@ def test_campaign_runs_on_slurm_and_lands_in_the_store(store_project, tmp_path):
         assert str(job["process_id"]).isdigit()
         assert (Path(job["run_dir"]) / "queue.out").exists()
     # per-job resources from system size reached the batch script
-    dft = next(j for j in jobs if j["name"] == "dft water")
+    dft = next(j for j in jobs if j["name"] == "dft_water")  # queue-safe job name
     script = (Path(dft["run_dir"]) / "submit.sh").read_text()
     assert "--cpus-per-task=2" in script and "--mem=4096M" in script
 
