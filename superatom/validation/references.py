@@ -55,7 +55,7 @@ _DFT_GAS = "PBE0/def2-SVP+ECP, DF, gas phase, grid 1 (preset gas)"
 _ORDER = "sign only: the ordering is the claim; no measured number is compared"
 _WANG = ("photoelectron spectra of free alpha-[PM12O40]3- (M = Mo, W), L.-S. Wang and "
          "co-workers (Waters, Huang, Wang, Woo, O'Hair, Wedd, Wang, J. Phys. Chem. A 2006; "
-         "citation details from memory, to be checked); ADEs as quoted in issue 9")
+         "citation details not yet checked against the paper); ADEs as quoted in issue 9")
 
 REFERENCES: tuple[Reference, ...] = (
     Reference(
@@ -102,7 +102,7 @@ REFERENCES: tuple[Reference, ...] = (
         "dft-oh-detachment", "quick", "Delta-SCF detachment energy of OH- (E(OH) - E(OH-))",
         "PBE0/def2-SVPD, gas phase, grid 3", "value", 1.828, 0.3, "eV",
         "electron affinity of OH 1.8277 eV (NIST Chemistry WebBook; J. R. Smith, J. B. Kim, "
-        "W. C. Lineberger, Phys. Rev. A 1997, 55, 2036; from memory)",
+        "W. C. Lineberger, Phys. Rev. A 1997, 55, 2036; not yet checked against the paper)",
         "+-0.3 eV: hybrid-DFT Delta-SCF electron affinities with a diffuse double-zeta basis "
         "scatter by a few tenths of an eV; -epsilon_HOMO of the anion (< 0 here) fails it by far"),
     Reference(
