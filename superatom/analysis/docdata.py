@@ -21,6 +21,7 @@ from pymatgen.core import Molecule
 from superatom.calc_settings import CalcSettings
 from superatom.errors import InputError
 from superatom.schemas.documents import FrontierOrbitalDoc
+from superatom.schemas.levels import level_label
 
 SPINS = ("alpha", "beta")
 L_NAMES = "spdfghik"
@@ -103,14 +104,6 @@ class DocData:
         raise InputError(
             f"'{self.name}' is open-shell (UKS): analyse it per spin (alpha/beta), not '{spin}'"
         )
-
-
-def level_label(index: int, n_occ: int) -> str:
-    """Frontier label of orbital ``index`` (0-based) when ``n_occ`` orbitals are occupied."""
-    position = index - n_occ + 1
-    if position <= 0:
-        return "HOMO" if position == 0 else f"HOMO{position}"
-    return "LUMO" if position == 1 else f"LUMO+{position - 1}"
 
 
 def settings_of(doc: FrontierOrbitalDoc) -> CalcSettings:

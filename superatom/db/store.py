@@ -128,13 +128,8 @@ class ResultStore(JobStore):
     def _drop_older_reuse(self, doc: dict) -> None:
         """Keep one reuse record per label: a rerun replaces the earlier identical one."""
         output = doc.get("output")
-        if not isinstance(output, dict) or not output.get("reused_from"):
-            return
-        self.docs_store.remove_docs({
-            "uuid": {"$ne": doc["uuid"]},
-            **{f"output.{key}": output.get(key)
-               for key in ("reused_from", "input_hash", "name", "campaign")},
-        })
+        if isinstance(output, dict) and output.get("reused_from"):
+            self._drop_older_like(doc, ("reused_from", "input_hash", "name", "campaign"))
 
     def _drop_older_analysis(self, doc: dict) -> None:
         """An analysis of the same stored inputs under the same name and campaign replaces the
@@ -142,12 +137,14 @@ class ResultStore(JobStore):
         output = doc.get("output")
         if not isinstance(output, dict) or output.get("doc_type") not in ANALYSIS_DOC_TYPES:
             return
-        if not output.get("input_hashes") or None in output["input_hashes"]:
-            return
+        if output.get("input_hashes") and None not in output["input_hashes"]:
+            self._drop_older_like(doc, ("doc_type", "input_hashes", "name", "campaign"))
+
+    def _drop_older_like(self, doc: dict, keys: tuple[str, ...]) -> None:
+        """Remove the other documents whose output agrees with ``doc``'s on every key."""
         self.docs_store.remove_docs({
             "uuid": {"$ne": doc["uuid"]},
-            **{f"output.{key}": output.get(key)
-               for key in ("doc_type", "input_hashes", "name", "campaign")},
+            **{f"output.{key}": doc["output"].get(key) for key in keys},
         })
 
     def _link_reused_arrays(self, doc: dict) -> None:

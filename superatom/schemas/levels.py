@@ -65,3 +65,17 @@ def frontier_levels(mo_energy: np.ndarray, mo_occ: np.ndarray) -> dict[str, floa
     else:
         result["gap_ev"] = None
     return result
+
+
+def level_label(index: int, n_occ: int) -> str:
+    """Frontier label of orbital ``index`` (0-based) when ``n_occ`` orbitals are occupied.
+
+    Examples
+    --------
+    >>> [level_label(i, n_occ=5) for i in (3, 4, 5, 6)]
+    ['HOMO-1', 'HOMO', 'LUMO', 'LUMO+1']
+    """
+    position = index - n_occ + 1
+    if position <= 0:
+        return "HOMO" if position == 0 else f"HOMO{position}"
+    return "LUMO" if position == 1 else f"LUMO+{position - 1}"

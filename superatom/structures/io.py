@@ -148,14 +148,18 @@ def molecule_from_atoms(atoms, charge: int | None = None, multiplicity: int | No
 
 def as_molecule(structure, charge: int | None = None,
                 multiplicity: int | None = None) -> Molecule:
-    """A pymatgen Molecule from a Molecule or an ASE ``Atoms`` (charge/multiplicity from
-    ``atoms.info`` unless given); anything else is one clear :class:`InputError`.
+    """A pymatgen Molecule from a Molecule, its dict (an upstream job's output) or an ASE
+    ``Atoms`` (charge/multiplicity from ``atoms.info`` unless given); anything else is one
+    clear :class:`InputError`.
 
     Examples
     --------
     >>> from ase import Atoms
     >>> as_molecule(Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]])).spin_multiplicity
     1
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> as_molecule(h2.as_dict()) == h2
+    True
     >>> as_molecule("water.xyz")
     Traceback (most recent call last):
     ...
@@ -163,6 +167,8 @@ def as_molecule(structure, charge: int | None = None,
     """
     if isinstance(structure, Molecule):
         return structure
+    if isinstance(structure, dict):
+        return Molecule.from_dict(structure)
     if hasattr(structure, "get_chemical_symbols") and hasattr(structure, "get_positions"):
         return molecule_from_atoms(structure, charge=charge, multiplicity=multiplicity)
     raise InputError(f"expected a pymatgen Molecule or an ASE Atoms, got "

@@ -29,12 +29,7 @@ def _amount(symbol: str, n: float) -> str:
 
 def hill_formula(formula: str) -> str:
     """Hill order (C, H, then alphabetical; alphabetical without carbon), no unit counts."""
-    comp = Composition(formula)
-    symbols = sorted(el.symbol for el in comp)
-    if "C" in symbols:
-        symbols = ["C", *(["H"] if "H" in symbols else []),
-                   *[s for s in symbols if s not in ("C", "H")]]
-    return "".join(_amount(s, comp[s]) for s in symbols)
+    return Composition(formula).hill_formula.replace(" ", "")
 
 
 def _charge(charge: int) -> str:

@@ -97,18 +97,6 @@ def split_fragments(
     return pieces
 
 
-def as_molecule(value: Any) -> Molecule:
-    """A Molecule from a job input: a Molecule, or its dict (an upstream job's output).
-
-    Examples
-    --------
-    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
-    >>> as_molecule(h2.as_dict()) == h2
-    True
-    """
-    return Molecule.from_dict(value) if isinstance(value, dict) else value
-
-
 def _as_arrays(doc: Any) -> dict[str, np.ndarray]:
     from superatom.schemas.documents import FrontierOrbitalDoc
 

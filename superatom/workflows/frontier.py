@@ -32,8 +32,7 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
-from superatom.calc_settings import CalcSettings, as_settings, load_preset
-from superatom.calc_settings.settings import settings_from_dict
+from superatom.calc_settings import CalcSettings, as_settings
 from superatom.db.reuse import find_reusable, reuse_record, with_arrays
 from superatom.schemas.documents import (
     FrontierOrbitalDoc,
@@ -41,9 +40,9 @@ from superatom.schemas.documents import (
     OrbitalLevel,
 )
 from superatom.schemas.hashing import input_hash
-from superatom.schemas.levels import frontier_levels
+from superatom.schemas.levels import frontier_levels, level_label
 from superatom.structures import io as structure_io
-from superatom.workflows.fragments import as_molecule, superposition_density
+from superatom.workflows.fragments import superposition_density
 
 DEFAULT_PRESET = "screening"
 
@@ -60,12 +59,6 @@ def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
     if settings.dispersion != "none":
         text += f" {settings.dispersion.upper()}"
     return text
-
-
-def _level_label(position: int) -> str:
-    if position <= 0:
-        return "HOMO" if position == 0 else f"HOMO{position}"
-    return "LUMO" if position == 1 else f"LUMO+{position - 1}"
 
 
 def frontier_window(
@@ -99,7 +92,7 @@ def frontier_window(
             suffix = "" if spin == "restricted" else f"({spin[0]})"
             levels.append(
                 OrbitalLevel(
-                    label=_level_label(int(index) - n_occ + 1) + suffix,
+                    label=level_label(int(index), n_occ) + suffix,
                     spin=spin,
                     index=int(index),
                     energy_ev=float(energy[index] * HARTREE_TO_EV),
@@ -257,12 +250,8 @@ def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str
     >>> resolve_settings(CalcSettings(xc="B3LYP"), None, None).xc
     'B3LYP'
     """
-    if settings is None:
-        return load_preset(preset or DEFAULT_PRESET, **(overrides or {}))
-    if isinstance(settings, CalcSettings) and not overrides:
-        return settings
-    base = settings.model_dump() if isinstance(settings, CalcSettings) else dict(settings)
-    return settings_from_dict({**base, **(overrides or {})})
+    return as_settings((preset or DEFAULT_PRESET) if settings is None else settings,
+                       **(overrides or {}))
 
 
 @dataclass
@@ -318,7 +307,7 @@ class FrontierOrbitalMaker(Maker):
             Converged monomers cut from this molecule: the SCF starts from the superposition
             of their densities.
         """
-        molecule = as_molecule(molecule)
+        molecule = structure_io.as_molecule(molecule)
         settings = self.settings
         digest = input_hash(molecule, settings)
         labels = FrontierOrbitalDoc.describe(molecule, self.metadata)  # checks the names

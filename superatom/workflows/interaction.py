@@ -38,7 +38,8 @@ from pymatgen.core import Molecule
 
 from superatom.schemas.interaction import InteractionDoc, LevelInteraction
 from superatom.schemas.registry import parse_document
-from superatom.workflows.fragments import as_molecule, split_fragments
+from superatom.structures.io import as_molecule
+from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
 

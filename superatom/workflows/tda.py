@@ -28,7 +28,7 @@ from superatom.db.reuse import find_reusable, reuse_record
 from superatom.schemas.hashing import tda_input_hash
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.tda import Excitation, TdaDoc
-from superatom.workflows.fragments import as_molecule
+from superatom.structures.io import as_molecule
 from superatom.workflows.frontier import resolve_settings
 
 

@@ -31,7 +31,7 @@ from superatom.engine.xtb_scope import parse_solvation, xtb_applicable
 from superatom.errors import InputError
 from superatom.schemas.hashing import xtb_input_hash
 from superatom.schemas.xtb import XTB_METHOD, XtbFrontierDoc
-from superatom.workflows.fragments import as_molecule
+from superatom.structures.io import as_molecule
 
 __all__ = ["XtbFrontierMaker", "XtbRelaxMaker"]
 
