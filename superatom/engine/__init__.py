@@ -24,8 +24,6 @@ from superatom.engine.device import (
     resolve_device,
 )
 from superatom.engine.grids import (
-    ao_values,
-    orbital_values,
     orbital_values_blocked,
     write_cube,
     write_molden,
@@ -40,7 +38,6 @@ __all__ = [
     "SCFResult",
     "ao_layout",
     "ao_metadata",
-    "ao_values",
     "basis_plan",
     "build_mole",
     "check_molecule",
@@ -49,7 +46,6 @@ __all__ = [
     "gpu_available",
     "gpu_memory_bytes",
     "make_scf",
-    "orbital_values",
     "orbital_values_blocked",
     "relax_xtb",
     "resolve_device",

@@ -42,6 +42,16 @@ def disable_pyscf_eval() -> None:
         module.DISABLE_EVAL = True
 
 
+def _basis_has(basis: str, element: str) -> bool:
+    """Whether PySCF's basis ``basis`` has functions for ``element`` (False on any failure)."""
+    from pyscf import gto
+
+    try:
+        return bool(gto.basis.load(basis, element))
+    except Exception:
+        return False
+
+
 def check_basis_names(settings: CalcSettings) -> None:
     """Refuse basis/ECP names that PySCF would open as files, and never evaluate file text."""
     disable_pyscf_eval()
@@ -55,7 +65,6 @@ def check_basis_names(settings: CalcSettings) -> None:
 def check_method(settings: CalcSettings, elements: list[str]) -> None:
     """Known functional and auxiliary basis (when density fitting); the SMD solvent is
     checked by ``gpu_checks.check_solvent``."""
-    from pyscf import gto
     from pyscf.dft import libxc
 
     try:
@@ -66,10 +75,7 @@ def check_method(settings: CalcSettings, elements: list[str]) -> None:
     if settings.density_fit and settings.aux_basis:
         known = False
         for element in sorted(set(elements)):
-            try:
-                known = known or bool(gto.basis.load(settings.aux_basis, element))
-            except Exception:
-                continue
+            known = known or _basis_has(settings.aux_basis, element)
         if not known:
             raise InputError(f"unknown aux_basis '{settings.aux_basis}' for "
                              f"{', '.join(sorted(set(elements)))}: use e.g. def2-universal-jkfit")

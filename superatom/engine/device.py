@@ -7,6 +7,7 @@ import platform
 from functools import lru_cache
 
 from superatom.errors import InputError
+from superatom.schemas.documents import analysis_versions
 
 
 @lru_cache(maxsize=1)
@@ -92,21 +93,15 @@ def release_gpu_memory() -> None:
 
 
 def code_versions() -> dict[str, str]:
-    """Versions of the codes that shape a result."""
-    import numpy
+    """Versions of the codes that shape a result: those of :func:`analysis_versions` plus
+    PySCF, pymatgen and, with a GPU, GPU4PySCF and CuPy."""
     import pymatgen.core
     import pyscf
-    import scipy
-
-    import superatom
 
     versions = {
-        "superatom": superatom.__version__,
+        **analysis_versions(),
         "pyscf": pyscf.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
         "pymatgen": getattr(pymatgen.core, "__version__", "unknown"),
-        "python": platform.python_version(),
     }
     if gpu_available():
         import cupy

@@ -28,6 +28,7 @@ from typing import Any
 from packaging.version import Version
 
 from superatom.calc_settings import CalcSettings
+from superatom.engine.mole import HEAVY_Z
 from superatom.errors import InputError
 
 MIN_GPU4PYSCF = "1.8.0"  # PCM index overflow above ~46k surface points fixed
@@ -35,7 +36,6 @@ DAMPED_SOLVENT_GPU4PYSCF = "1.9.0"  # solvent wrapper passes the previous Fock t
 GPU_MAX_L = 4
 GPU_MAX_AUX_L = 6
 GPU_MAX_ECP_L = 4
-HEAVY_Z = 36
 L_LETTERS = "spdfghiklm"
 
 

@@ -11,19 +11,6 @@ from superatom.engine.mole import build_mole
 # --------------------------------------------------------------------------- orbitals on grids
 
 
-def ao_values(molecule: Molecule, settings: CalcSettings, coords_bohr: np.ndarray) -> np.ndarray:
-    """Atomic-orbital values ``(npoints, nao)`` at Cartesian points given in Bohr."""
-    mol = build_mole(molecule, settings)
-    return np.asarray(mol.eval_gto("GTOval_sph", np.asarray(coords_bohr, dtype=float)))
-
-
-def orbital_values(
-    molecule: Molecule, settings: CalcSettings, mo_coeff: np.ndarray, coords_bohr: np.ndarray
-) -> np.ndarray:
-    """Molecular-orbital values ``(npoints, nmo)`` for coefficient columns ``mo_coeff``."""
-    return ao_values(molecule, settings, coords_bohr) @ np.asarray(mo_coeff)
-
-
 def write_cube(
     molecule: Molecule,
     settings: CalcSettings,
@@ -69,7 +56,8 @@ def orbital_values_blocked(
     coords_bohr: np.ndarray,
     max_points: int = 20000,
 ) -> np.ndarray:
-    """Like :func:`orbital_values` (``(npoints, nmo)``, points in Bohr) for many points.
+    """Molecular-orbital values ``(npoints, nmo)`` for coefficient columns ``mo_coeff`` at
+    points given in Bohr.
 
     The Mole is built once and AO values are evaluated ``max_points`` at a time, so memory
     stays near ``max_points x nao`` doubles even for large clusters on fine grids.

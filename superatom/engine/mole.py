@@ -9,22 +9,12 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.checks import check_basis_names, check_physics, disable_pyscf_eval
+from superatom.engine.checks import _basis_has, check_basis_names, check_physics
 from superatom.errors import InputError
 
 HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basis has one
 
 # --------------------------------------------------------------------------- molecule
-
-
-def _basis_has(basis: str, element: str) -> bool:
-    from pyscf import gto
-
-    disable_pyscf_eval()
-    try:
-        return bool(gto.basis.load(basis, element))
-    except Exception:
-        return False
 
 
 def _ecp_has(ecp: str, element: str) -> bool:

@@ -42,7 +42,7 @@ from superatom.engine.gpu_checks import (
     gpu_failure_reason,
 )
 from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
-from superatom.engine.mole import ao_metadata, basis_plan, build_mole
+from superatom.engine.mole import ao_metadata, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 from superatom.structures.chem import LANTHANIDES
 
@@ -93,13 +93,6 @@ class SCFResult:
     scf_state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def density_matrix(self) -> np.ndarray:
-        """AO density matrix (total for RKS, (2, nao, nao) for UKS)."""
-        if self.restricted:
-            occ_c = self.mo_coeff * self.mo_occ
-            return occ_c @ self.mo_coeff.T
-        return np.stack([(c * o) @ c.T for c, o in zip(self.mo_coeff, self.mo_occ, strict=True)])
 
 # --------------------------------------------------------------------------- SCF
 
@@ -199,7 +192,7 @@ def _ladder(settings: CalcSettings, mol=None, preconverge: bool | None = None
     rungs.append({"name": "diis"})
     if settings.fallback_ladder:
         rungs += [
-            {"name": "level_shift+damping", "level_shift": 0.3, "damp": 0.5, "diis_start": 6},
+            {**PRECONVERGE, "name": "level_shift+damping"},
             {"name": "newton"},
         ]
     return rungs
@@ -486,7 +479,6 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
     if with_solvent is not None and getattr(with_solvent, "e", None) is not None:
         solvent_energy = float(_numpy(with_solvent.e))
     ao_atom, ao_l, ao_labels = ao_metadata(mol)
-    basis, ecp = basis_plan([mol.atom_pure_symbol(i) for i in range(mol.natm)], settings)
     return SCFResult(
         converged=True,
         restricted=restricted,
@@ -503,8 +495,8 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
         n_core_ecp=int(sum(mol.atom_nelec_core(i) for i in range(mol.natm))),
         nao=int(mol.nao),
         nmo=int(mo_coeff.shape[-1]),
-        basis_by_element=basis,
-        ecp_by_element=ecp,
+        basis_by_element=dict(mol.basis),
+        ecp_by_element=dict(mol.ecp),
         cycles=cycles,
         attempts=attempts,
         device=device,

@@ -113,7 +113,7 @@ def relax_xtb(
     molecule,
     fmax: float = 0.05,
     steps: int = 200,
-    method: str = "GFN2-xTB",
+    method: str = XTB_METHOD,
     optimizer: str = "BFGS",
     fix="framework",
 ):

@@ -30,14 +30,13 @@ from __future__ import annotations
 from pymatgen.core import Molecule
 
 from superatom.errors import InputError
+from superatom.structures.chem import LANTHANIDES
 
 __all__ = ["ADDENDA", "default_solvation", "is_pom_like", "parse_solvation", "xtb_applicable"]
 
 ADDENDA = frozenset({"W", "Mo", "V", "Nb", "Ta"})
 # what else a plain (unsubstituted) polyoxometalate may contain: heteroatoms, ligands, protons
 _PLAIN_POM = ADDENDA | {"O", "H", "C", "N", "P", "As", "Si", "Ge", "B", "Al", "Ga", "S"}
-_LANTHANIDES = frozenset({"La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho",
-                          "Er", "Tm", "Yb", "Lu"})
 SOLVATION_MODELS = ("gbsa",)
 
 
@@ -62,7 +61,7 @@ def xtb_applicable(molecule: Molecule) -> tuple[bool, str]:
     heavy = [s for s in symbols if _z(s) > 86]
     if heavy:
         return False, f"GFN-xTB covers elements up to Rn, {name} has {', '.join(sorted(heavy))}"
-    lanthanides = sorted(symbols & _LANTHANIDES)
+    lanthanides = sorted(symbols.intersection(LANTHANIDES))
     foreign = sorted(symbols - _PLAIN_POM) if is_pom_like(molecule) else []
     if not lanthanides and not foreign:
         return True, ""
