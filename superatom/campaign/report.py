@@ -17,17 +17,11 @@ from typing import Any
 from jobflow import JobStore
 
 from superatom.analysis.plots import CHAIN_TWO_POINT_WARNING
+from superatom.db.query import newest_by
 from superatom.schemas.registry import doc_type_of
 
 SYSTEM_COLUMNS = ["name", "system_class", "role", "n_units", "formula", "charge",
                   "multiplicity", "method", "homo_ev", "lumo_ev", "gap_ev", "uuid"]
-
-
-def _newest_by(rows: list[dict], key: tuple[str, ...]) -> list[dict]:
-    seen: dict[tuple, dict] = {}
-    for row in rows:  # rows arrive newest first
-        seen.setdefault(tuple(row.get(k) for k in key), row)
-    return list(seen.values())
 
 
 def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
@@ -50,10 +44,10 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
             row["role"] = (out.get("tags") or {}).get("role", "system")
             systems.append(row)
     return {
-        "systems": sorted(_newest_by(systems, ("name", "method")),
+        "systems": sorted(newest_by(systems, ("name", "method")),
                           key=lambda r: (r.get("system_class") or "", r.get("name") or "")),
-        "interactions": _newest_by(interactions, ("name", "method")),
-        "chains": _newest_by(chains, ("name", "method")),
+        "interactions": newest_by(interactions, ("name", "method")),
+        "chains": newest_by(chains, ("name", "method")),
     }
 
 
@@ -269,7 +263,7 @@ def _plots(data: dict[str, list[dict]], out: Path,
 def _distinct(rows: list[dict]) -> list[dict]:
     """One row per calculation: the same input (e.g. a chain member that is also a system)
     appears once."""
-    return _newest_by(rows, ("input_hash",)) if all("input_hash" in r for r in rows) else rows
+    return newest_by(rows, ("input_hash",)) if all("input_hash" in r for r in rows) else rows
 
 
 def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:

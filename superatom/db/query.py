@@ -9,6 +9,7 @@ from typing import Any
 from jobflow import JobStore
 from pymatgen.core import Composition
 
+from superatom.db.reuse import with_arrays
 from superatom.errors import InputError
 from superatom.schemas.documents import FrontierOrbitalDoc
 from superatom.schemas.registry import doc_type_of
@@ -76,17 +77,22 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise InputError(f"cannot read date '{text}': use an ISO date (2026-11-01), "
                          "'today', 'yesterday' or an age such as 7d or 12h") from None
+    return _local_naive(when)
+
+
+def _local_naive(when: datetime) -> datetime:
+    """``when`` as a naive local time (aware times are converted, naive ones kept)."""
     return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
 
 
 def _stored_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+        return _local_naive(value)
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+    return _local_naive(when)
 
 
 def build_filter(
@@ -173,23 +179,38 @@ def matches(row: dict[str, Any], formula: str | None = None, chemsys: str | None
     >>> matches(row, chemsys="C-H"), matches(row, chemsys="C-H-O")
     (True, False)
     """
+    return _row_matches(row, *_parsed(formula, chemsys, since), functional, basis)
+
+
+def _parsed(formula: str | None, chemsys: str | None,
+            since: str | None) -> tuple[Composition | None, set[str] | None, datetime | None]:
+    """The formula, element set and start time of :func:`matches`, read once (None: unset)."""
+    return (parse_composition(formula) if formula else None,
+            _chemsys_set(chemsys) if chemsys else None,
+            parse_since(since) if since else None)
+
+
+def _row_matches(row: dict[str, Any], composition: Composition | None,
+                 elements: set[str] | None, start: datetime | None,
+                 functional: str | None, basis: str | None) -> bool:
+    """:func:`matches` on already parsed filters."""
     settings = row.get("settings") or {}
-    if formula:
+    if composition is not None:
         stored = row.get("formula_alphabetical") or row.get("formula")
-        if not stored or Composition(stored) != parse_composition(formula):
+        if not stored or Composition(stored) != composition:
             return False
-    if chemsys:
+    if elements is not None:
         stored_set = set((row.get("chemsys") or "").split("-")) - {""} or set(
             row.get("elements") or [])
-        if stored_set != _chemsys_set(chemsys):
+        if stored_set != elements:
             return False
     if functional and str(settings.get("xc", "")).lower() != functional.lower():
         return False
     if basis and str(settings.get("basis", "")).lower() != basis.lower():
         return False
-    if since:
+    if start is not None:
         when = _stored_time(row.get("completed_at") or row.get("created_at"))
-        if when is None or when < parse_since(since):
+        if when is None or when < start:
             return False
     return True
 
@@ -205,13 +226,16 @@ def query_results(store: JobStore | None = None, **filters: Any) -> list[dict[st
 
     Keyword arguments are those of :func:`build_filter`.
     """
-    if filters.get("since"):
-        parse_since(filters["since"])  # a bad date is an error even on an empty store
+    # read once for every row; a bad date is an error even on an empty store
+    parsed = _parsed(filters.get("formula"), filters.get("chemsys"), filters.get("since"))
     store = _connected(store)
     rows = store.query(
         build_filter(**filters), properties=SUMMARY_FIELDS, sort={"completed_at": -1}
     )
-    return unique_results([row for row in map(_flatten, rows) if matches(row, **filters)])
+    return unique_results([
+        row for row in map(_flatten, rows)
+        if _row_matches(row, *parsed, filters.get("functional"), filters.get("basis"))
+    ])
 
 
 def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -225,15 +249,23 @@ def unique_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     >>> [row["uuid"] for row in unique_results(rows)]
     ['b', 'c']
     """
-    seen: set[tuple] = set()
-    unique = []
+    return newest_by(rows, ("input_hash", "name", "campaign"))
+
+
+def newest_by(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The first row of every value of the ``key`` fields, in the order of ``rows`` (the
+    newest row when they arrive newest first).
+
+    Examples
+    --------
+    >>> rows = [{"n": "a", "t": 2}, {"n": "b", "t": 2}, {"n": "a", "t": 1}]
+    >>> newest_by(rows, ("n",))
+    [{'n': 'a', 't': 2}, {'n': 'b', 't': 2}]
+    """
+    seen: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        key = (row.get("input_hash"), row.get("name"), row.get("campaign"))
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(row)
-    return unique
+        seen.setdefault(tuple(row.get(k) for k in key), row)
+    return list(seen.values())
 
 
 def results_frame(store: JobStore | None = None, **filters: Any):
@@ -266,8 +298,4 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
             kind, f"a '{kind}' document")
         raise InputError(f"result '{uuid}' is {what}: analyze and compare need a DFT "
                          "frontier-orbital result (tier dft)")
-    if output.get("orbitals") is None and output.get("reused_from"):
-        from superatom.db.reuse import with_arrays
-
-        output = with_arrays(store, output)
-    return FrontierOrbitalDoc.model_validate(output)
+    return FrontierOrbitalDoc.model_validate(with_arrays(store, output))

@@ -193,15 +193,6 @@ class SystemRecord(BaseModel):
             "molecule": molecule.as_dict(),
         }
 
-    def relabel(self, job_uuid: str | None, metadata: dict[str, Any]) -> None:
-        """Give a reused result the job and labels of the job that reuses it."""
-        self.job_uuid = job_uuid
-        for key, value in metadata.items():
-            if key in LABEL_KEYS:
-                setattr(self, key, value)
-            else:
-                self.tags[key] = value
-
     @field_validator("molecule", mode="before")
     @classmethod
     def _molecule_as_dict(cls, value: Any) -> Any:

@@ -28,10 +28,6 @@ DOC_TYPES: dict[str, type[BaseModel]] = {
     "tda": TdaDoc,
 }
 
-# frontier documents stored before ``doc_type`` existed carry none but have an input hash
-LEGACY_FRONTIER = {"doc_type": {"$exists": False}, "input_hash": {"$exists": True}}
-
-
 def doc_type_of(data: dict[str, Any]) -> str | None:
     """The ``doc_type`` of a stored output (``frontier_orbitals`` for legacy ones)."""
     if "doc_type" in data:
@@ -50,16 +46,3 @@ def parse_document(data: BaseModel | dict[str, Any]) -> BaseModel:
         return data
     return doc_model(data).model_validate(data)
 
-
-def doc_type_filter(doc_type: str, prefix: str = "output.") -> dict[str, Any]:
-    """Mongo filter selecting documents of ``doc_type`` (legacy frontier documents too).
-
-    Examples
-    --------
-    >>> doc_type_filter("tda")
-    {'output.doc_type': 'tda'}
-    """
-    if doc_type != "frontier_orbitals":
-        return {f"{prefix}doc_type": doc_type}
-    legacy = {f"{prefix}{key}": value for key, value in LEGACY_FRONTIER.items()}
-    return {"$or": [{f"{prefix}doc_type": doc_type}, legacy]}

@@ -44,8 +44,6 @@ from superatom.schemas.levels import frontier_levels, level_label
 from superatom.structures import io as structure_io
 from superatom.workflows.fragments import superposition_density
 
-DEFAULT_PRESET = "screening"
-
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
     """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``."""
@@ -241,7 +239,8 @@ def remove_checkpoints(digest: str) -> None:
 
 def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
                      overrides: dict[str, Any] | None) -> CalcSettings:
-    """One merge: ``settings`` (a value, or its dict), else the preset, then the overrides.
+    """One merge: ``settings`` (a value, or its dict), else the preset (None: ``screening``,
+    as :func:`~superatom.calc_settings.as_settings`), then the overrides.
 
     Examples
     --------
@@ -250,8 +249,14 @@ def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str
     >>> resolve_settings(CalcSettings(xc="B3LYP"), None, None).xc
     'B3LYP'
     """
-    return as_settings((preset or DEFAULT_PRESET) if settings is None else settings,
-                       **(overrides or {}))
+    return as_settings(preset if settings is None else settings, **(overrides or {}))
+
+
+def resolve_maker_settings(maker: Any) -> None:
+    """Set a Maker's ``settings`` from its ``settings``, ``preset`` and ``settings_overrides``
+    (see :func:`resolve_settings`) and empty the overrides: the merge happens once."""
+    maker.settings = resolve_settings(maker.settings, maker.preset, maker.settings_overrides)
+    maker.settings_overrides = {}
 
 
 @dataclass
@@ -287,8 +292,7 @@ class FrontierOrbitalMaker(Maker):
     checkpoint: bool = True
 
     def __post_init__(self) -> None:
-        self.settings = resolve_settings(self.settings, self.preset, self.settings_overrides)
-        self.settings_overrides = {}
+        resolve_maker_settings(self)
 
     @job(data="orbitals", output_schema=FrontierOrbitalDoc, config=JobConfig(expose_store=True))
     def make(

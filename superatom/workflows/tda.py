@@ -29,7 +29,7 @@ from superatom.schemas.hashing import tda_input_hash
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.tda import Excitation, TdaDoc
 from superatom.structures.io import as_molecule
-from superatom.workflows.frontier import resolve_settings
+from superatom.workflows.frontier import resolve_maker_settings
 
 
 def compute_tda(molecule: Molecule, settings: CalcSettings, nstates: int,
@@ -89,8 +89,7 @@ class TdaMaker(Maker):
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.settings = resolve_settings(self.settings, self.preset, self.settings_overrides)
-        self.settings_overrides = {}
+        resolve_maker_settings(self)
 
     @job(output_schema=TdaDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> TdaDoc:
@@ -105,6 +104,6 @@ class TdaMaker(Maker):
             doc = reuse_record(TdaDoc, previous, labels, store, job_uuid)
         else:
             doc = compute_tda(molecule, self.settings, self.nstates, self.metadata)
-            doc.relabel(job_uuid, self.metadata)
+            doc.job_uuid = job_uuid
         doc.ground_state_uuid = self.ground_state_uuid or doc.ground_state_uuid
         return doc

@@ -76,7 +76,7 @@ class XtbFrontierMaker(Maker):
         levels = xtb_frontier(geometry, solvation=solvation)
         phase = "gas phase" if solvation == "none" else solvation.replace(":", " ")
         return XtbFrontierDoc(
-            **{**XtbFrontierDoc.describe(molecule, self.metadata), "molecule": geometry.as_dict()},
+            **{**labels, "molecule": geometry.as_dict()},
             job_uuid=job_uuid,
             method=f"{XTB_METHOD} ({phase})",
             settings={"xc": XTB_METHOD, "basis": None, "solvent": solvation},
