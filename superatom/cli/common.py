@@ -79,14 +79,6 @@ def missing_extra_message(module: str) -> str:
     return f"{top} is not installed: pip install 'superatom[{extra}]'"
 
 
-def require_extra(module: str) -> None:
-    """Raise a one-line :class:`InputError` unless ``module`` can be imported."""
-    try:
-        __import__(module)
-    except ImportError:
-        raise InputError(missing_extra_message(module)) from None
-
-
 def handle_errors(func: F) -> F:
     """Turn :class:`SuperatomError` (and a few common ones) into one-line messages, exit 1."""
 
