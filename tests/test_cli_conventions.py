@@ -104,6 +104,9 @@ def test_build_list_as_json():
 ])
 def test_hpc_commands_name_the_extra_without_jobflow_remote(monkeypatch, args):
     monkeypatch.setitem(sys.modules, "jobflow_remote", None)  # import fails as if absent
+    for module in [m for m in sys.modules if m.startswith("jobflow_remote.")
+                   or m in ("superatom.hpc.project", "superatom.hpc.submit")]:
+        monkeypatch.delitem(sys.modules, module)  # nor imported before, as in a new process
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]

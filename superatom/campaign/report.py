@@ -105,24 +105,27 @@ def _chain_row(doc: dict) -> dict:
 
 def _display_rows(rows: list[dict]) -> list[dict]:
     """Rows with formulas as chemists write them (Hill order, [PW12O40]3-)."""
-    from superatom.structures.notation import display_formula
+    from superatom.structures.notation import with_display_formula
 
-    return [{**row, "formula": display_formula(row["formula"], row.get("charge"))}
-            if row.get("formula") else row for row in rows]
+    return [with_display_formula(row) for row in rows]
 
 
 def write_report(store: JobStore, campaign: str, out_dir: str | Path,
-                 dos: bool = True) -> dict[str, Any]:
+                 dos: bool = True, data: dict[str, list[dict]] | None = None) -> dict[str, Any]:
     """Write the campaign report: CSV tables, ``summary.md``, a self-contained
     ``report.html`` and figures (300 dpi PNG + SVG): the level ladder of all systems,
     correlation diagrams, DOS/PDOS per DFT system (with the curves as CSV), interaction level
     shifts and chain fits.
 
+    ``data`` is what :func:`collect_campaign` returned for this campaign, when the caller
+    has it already; otherwise it is collected here.
+
     Returns the collected documents, the list of files written and the warnings.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = collect_campaign(store, campaign)
+    if data is None:
+        data = collect_campaign(store, campaign)
     files = []
     _write_csv(out / "summary.csv", data["systems"], SYSTEM_COLUMNS)
     files.append(out / "summary.csv")

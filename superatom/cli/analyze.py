@@ -11,12 +11,14 @@ import typer
 from rich.table import Table
 
 from superatom.cli.common import (
+    cell,
     console,
     db_option,
     emit_rows,
     err_console,
     handle_errors,
     json_option,
+    open_read_store,
     png_path,
     print_json,
     stdout_is_terminal,
@@ -25,14 +27,6 @@ from superatom.errors import InputError
 
 WHAT = ("composition", "superatom", "dos", "export", "optical")
 METHODS = ("mulliken", "lowdin", "scpa")
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def _top(weights: dict[str, float], n: int = 3) -> str:
@@ -44,13 +38,6 @@ def _orbital_list(text: str | None) -> list[str] | None:
     if not text:
         return None
     return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def _load(uuid: str, db: str | None):
-    from superatom.cli.common import open_read_store
-    from superatom.db import load_result
-
-    return load_result(uuid, store=open_read_store(db))
 
 
 def _out_dir(out: Path | None, uuid: str) -> Path:
@@ -151,7 +138,7 @@ def _dos(doc, method, sigma, out, as_json, uuid) -> None:
         print_json(summary)
         return
     for key, value in summary.items():
-        console.print(f"{key:18s} {_fmt(value)}", highlight=False)
+        console.print(f"{key:18s} {cell(value)}", highlight=False)
 
 
 def _export(doc, orbitals, out, as_json, uuid) -> None:
@@ -165,19 +152,17 @@ def _export(doc, orbitals, out, as_json, uuid) -> None:
         console.print(str(path), highlight=False)
 
 
-def _optical(doc, uuid: str, db: str | None, nstates: int, measured: float | None,
-             as_json: bool, as_csv: bool = False) -> None:
+def _optical(doc, store, nstates: int, measured: float | None, as_json: bool,
+             as_csv: bool = False) -> None:
+    """TDA excitations of ``doc``, stored in ``store`` (the connected store it came from)."""
     from superatom.analysis.docdata import settings_of
     from superatom.analysis.optical import optical_gap
-    from superatom.db import open_store
     from superatom.workflows.tda import TdaMaker
 
     maker = TdaMaker(settings=settings_of(doc), nstates=nstates, ground_state_uuid=doc.job_uuid,
                      metadata={"name": doc.name, "campaign": doc.campaign,
                                "system_class": doc.system_class, "n_units": doc.n_units})
     job = maker.make(doc.to_molecule())
-    store = open_store(db)
-    store.connect()
     tda_doc = job.run(store=store).output  # stored like any other result
     res = optical_gap(tda_doc, measured_gap_ev=measured)
     if as_json:
@@ -194,7 +179,7 @@ def _optical(doc, uuid: str, db: str | None, nstates: int, measured: float | Non
         return
     out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
     out.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
-              f"{_fmt(res.first_bright_ev)} eV), Kohn-Sham gap {_fmt(res.ks_gap_ev)} eV",
+              f"{cell(res.first_bright_ev)} eV), Kohn-Sham gap {cell(res.ks_gap_ev)} eV",
               highlight=False)
     out.print(f"stored as TDA result {job.uuid}"
               + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
@@ -224,7 +209,7 @@ def _summary_table(res) -> Table:
         ("LUMO participation ratio", "lumo_participation_ratio"),
     ]
     for title, key in rows:
-        table.add_row(title, *[_fmt(getattr(s, key)) for s in res.summary])
+        table.add_row(title, *[cell(getattr(s, key)) for s in res.summary])
     table.add_row("HOMO on fragments", *[_top(s.homo_fragment_weights) for s in res.summary])
     table.add_row("LUMO on fragments", *[_top(s.lumo_fragment_weights) for s in res.summary])
     return table
@@ -261,8 +246,11 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
         if method not in METHODS:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
+        from superatom.db import load_result
+
         _check_numbers(lmax=lmax, sigma=sigma, nstates=nstates)
-        doc = _load(uuid, db)
+        store = open_read_store(db)
+        doc = load_result(uuid, store=store)
         if fragment is not None and fragment not in (doc.fragments or []):
             known = ", ".join(doc.fragments) or "none in this result"
             raise InputError(f"--fragment '{fragment}' is not a fragment of this result "
@@ -275,7 +263,7 @@ def register(app: typer.Typer) -> None:
         elif what == "dos":
             _dos(doc, method, sigma, out, as_json, uuid)
         elif what == "optical":
-            _optical(doc, uuid, db, nstates, measured, as_json, as_csv)
+            _optical(doc, store, nstates, measured, as_json, as_csv)
         else:
             _export(doc, picks, out, as_json, uuid)
 
@@ -293,12 +281,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings."""
         from superatom.analysis.interaction import analyze_interaction
+        from superatom.db import load_result
 
         if len(uuids) < 2:
             raise InputError("give at least one monomer uuid and then the assembly uuid")
         if method not in METHODS:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
-        docs = {u: _load(u, db) for u in dict.fromkeys(uuids)}
+        store = open_read_store(db)
+        docs = {u: load_result(u, store=store) for u in dict.fromkeys(uuids)}
         res = analyze_interaction([docs[u] for u in uuids[:-1]], docs[uuids[-1]], method=method)
         figures = [p for p in (png_path(png), png_path(svg, "--svg")) if p is not None]
         for path in figures:

@@ -79,14 +79,6 @@ def missing_extra_message(module: str) -> str:
     return f"{top} is not installed: pip install 'superatom[{extra}]'"
 
 
-def require_extra(module: str) -> None:
-    """Raise a one-line :class:`InputError` unless ``module`` can be imported."""
-    try:
-        __import__(module)
-    except ImportError:
-        raise InputError(missing_extra_message(module)) from None
-
-
 def handle_errors(func: F) -> F:
     """Turn :class:`SuperatomError` (and a few common ones) into one-line messages, exit 1."""
 
@@ -208,6 +200,11 @@ def is_numeric(rows: Iterable[dict], column: str) -> bool:
                                 for v in values)
 
 
+def _longest(rows: list[dict], column: str) -> int:
+    """Width of the longest cell of ``column`` (1 for no rows)."""
+    return max((len(cell(row.get(column))) for row in rows), default=1)
+
+
 def fit_columns(rows: list[dict], columns: list[str], width: int,
                 headers: dict[str, str] | None = None, keep: tuple[str, ...] = (),
                 drop_first: tuple[str, ...] = ()) -> list[str]:
@@ -221,15 +218,15 @@ def fit_columns(rows: list[dict], columns: list[str], width: int,
     ['name', 'gap']
     """
     headers = headers or {}
-
-    def needed(column: str) -> int:
-        longest = max((len(cell(row.get(column))) for row in rows), default=1)
+    needed: dict[str, int] = {}
+    for column in columns:
+        longest = _longest(rows, column)
         whole = is_numeric(rows, column) or column in keep
-        return max(len(headers.get(column, column)), longest if whole else min(longest, 10))
-
+        needed[column] = max(len(headers.get(column, column)),
+                             longest if whole else min(longest, 10))
     shown = list(columns)
     for column in drop_first:
-        if sum(needed(c) + 2 for c in shown) <= width:
+        if sum(needed[c] + 2 for c in shown) <= width:
             break
         if column in shown:
             shown.remove(column)
@@ -246,10 +243,9 @@ def rows_table(rows: list[dict], columns: list[str], title: str | None = None,
     for column in columns:
         numeric = is_numeric(rows, column)
         whole = numeric or column in keep
-        longest = max((len(cell(row.get(column))) for row in rows), default=1)
         table.add_column(headers.get(column, column), justify="right" if numeric else "left",
                          no_wrap=whole, overflow="ellipsis" if whole else "fold",
-                         min_width=None if whole else min(longest, 10))
+                         min_width=None if whole else min(_longest(rows, column), 10))
     for row in rows:
         table.add_row(*[cell(row.get(c)) for c in columns])
     return table

@@ -13,18 +13,11 @@ from superatom.cli.common import (
     handle_errors,
     json_option,
     print_json,
-    require_extra,
     rows_table,
 )
 
 hpc_app = typer.Typer(help="Cluster set-up (jobflow-remote projects).", no_args_is_help=True)
 STATE_COLUMNS = ["db_id", "name", "state", "worker", "process_id", "reason"]
-
-
-def require_hpc() -> None:
-    """One line naming the ``hpc`` extra when jobflow-remote or qtoolkit is missing."""
-    require_extra("jobflow_remote")
-    require_extra("qtoolkit")
 
 
 def state_rows(rows: list[dict]) -> list[dict]:
@@ -53,7 +46,6 @@ def register(app: typer.Typer) -> None:
                                      help="Install into jobflow-remote's projects folder."),
     ) -> None:
         """Write a starter jobflow-remote project file with a SLURM (or PBS) worker."""
-        require_hpc()
         from superatom.errors import InputError
         from superatom.hpc.project import install_project, starter_project_yaml
 
@@ -83,7 +75,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = json_option(),
     ) -> None:
         """Send a campaign's flows to a jobflow-remote project (SLURM/PBS queue)."""
-        require_hpc()
         from superatom.campaign.spec import load_campaign
         from superatom.hpc.campaign import submit_campaign
         from superatom.hpc.submit import job_states, run_runner_until_done
@@ -110,7 +101,6 @@ def register(app: typer.Typer) -> None:
         as_csv: bool = csv_option(),
     ) -> None:
         """Queued, running, finished and failed jobs of a project, with failure reasons."""
-        require_hpc()
         from superatom.hpc.submit import job_states
 
         rows = job_states(project)
@@ -126,7 +116,6 @@ def register(app: typer.Typer) -> None:
         project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
     ) -> None:
         """Requeue failed jobs; finished jobs are not recomputed."""
-        require_hpc()
         from superatom.hpc.submit import rerun_failed
 
         ids = rerun_failed(project)

@@ -19,19 +19,13 @@ def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:
     """Rows for printing: short uuid, formula in Hill/POM notation and a short method label
     on a terminal (``full``: the stored values, for JSON/CSV/TSV)."""
     from superatom.cli.common import split_method
-    from superatom.structures.notation import display_formula
+    from superatom.structures.notation import with_display_formula
 
     columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
     if full:
         return rows, columns
-    shown = []
-    for row in rows:
-        item = dict(row)
-        item["uuid"] = str(row.get("uuid"))[:8]
-        if row.get("formula"):
-            item["formula"] = display_formula(row["formula"], row.get("charge"))
-        item["method"] = split_method(row.get("method"))
-        shown.append(item)
+    shown = [{**with_display_formula(row), "uuid": str(row.get("uuid"))[:8],
+              "method": split_method(row.get("method"))} for row in rows]
     return shown, columns
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -26,11 +26,9 @@ from superatom.names import check_name, file_safe
 
 
 def _plan_table(plan: list[dict]) -> Table:
-    from superatom.structures.notation import display_formula
+    from superatom.structures.notation import with_display_formula
 
-    plan = [{**row, "formula": " / ".join(display_formula(f, row.get("charge"))
-                                          for f in str(row["formula"]).split(" / "))}
-            if row.get("formula") else row for row in plan]
+    plan = [with_display_formula(row) for row in plan]
     table = Table(title="campaign plan")
     for column in ("kind", "name", "tier", "formula", "n_atoms", "charge", "multiplicity",
                    "jobs"):
@@ -99,17 +97,12 @@ def _run_with_progress(flow, store, name: str, db: str | None, as_json: bool):
     from superatom.cli.common import stdout_is_terminal
     from superatom.cli.run import log_folder
 
-    total = len(flow_jobs(flow))
-    if as_json or not stdout_is_terminal():
-        watcher = JobProgress(None, None, log_folder(db), quiet=as_json)
-        with watcher.stack:
-            return run_flow(flow, store, on_job_done=watcher.done,
-                            on_job_start=watcher.start)
+    live = not as_json and stdout_is_terminal()  # a bar, or plain lines (none with --json)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"campaign {name}", total=total)
-        watcher = JobProgress(progress, task, log_folder(db), quiet=False)
+    with (Progress(*columns, console=console) if live else nullcontext()) as progress:
+        task = progress.add_task(f"campaign {name}", total=len(flow_jobs(flow))) if live else None
+        watcher = JobProgress(progress, task, log_folder(db), quiet=as_json)
         with watcher.stack:
             return run_flow(flow, store, on_job_done=watcher.done, on_job_start=watcher.start)
 
@@ -195,9 +188,10 @@ def register(app: typer.Typer) -> None:
             name = load_campaign(campaign).name
         folder = _report_folder(out, check_name(name, "campaign name"))
         store = open_read_store(db)
-        if not collect_campaign(store, name)["systems"]:  # nothing written for no results
+        data = collect_campaign(store, name)
+        if not data["systems"]:  # nothing written for no results
             raise fail(f"no stored results for campaign '{name}': run 'superatom screen' first")
-        result = write_report(store, name, folder)
+        result = write_report(store, name, folder, data=data)
         files = [Path(f) for f in result["files"]]
         figures = sum(1 for f in files if f.suffix == ".png")
         folder = files[0].parent if files else folder

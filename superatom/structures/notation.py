@@ -13,6 +13,8 @@ Examples
 '[La2P2W22O78]8-'
 >>> display_formula("H2O1", 0)
 'H2O'
+>>> with_display_formula({"formula": "H2O1 / H4C1", "charge": 0})["formula"]
+'H2O / CH4'
 """
 
 from __future__ import annotations
@@ -61,3 +63,12 @@ def display_formula(formula: str, charge: int | float | None = 0) -> str:
     charge = round(float(charge or 0))
     text = pom_formula(formula) if is_pom(formula) else hill_formula(formula)
     return f"[{text}]{_charge(charge)}" if charge else text
+
+
+def with_display_formula(row: dict) -> dict:
+    """A copy of a table row with its ``formula`` (or ``" / "``-joined formulas) in display
+    notation at the row's ``charge``; a row without a formula is returned as it is."""
+    if not row.get("formula"):
+        return row
+    return {**row, "formula": " / ".join(display_formula(f, row.get("charge"))
+                                         for f in str(row["formula"]).split(" / "))}

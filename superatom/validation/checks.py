@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from pymatgen.core import Molecule
 
+from superatom import HARTREE_TO_EV
 from superatom.calc_settings import load_preset
 from superatom.engine.xtb import xtb_frontier
 from superatom.structures.registry import build_structure
@@ -178,7 +179,7 @@ def _au25(calc: Calculations):
     picks = [chan.homo - 2, chan.homo - 1, chan.homo, chan.lumo]
     res = angular_character(doc, orbitals=picks)  # about the central Au (cluster_sphere)
     chars = [o.character for o in res.orbitals]
-    spread = (chan.energy[chan.homo] - chan.energy[chan.homo - 2]) * 27.211386245988
+    spread = (chan.energy[chan.homo] - chan.energy[chan.homo - 2]) * HARTREE_TO_EV
     ok = chars[:3] == ["P", "P", "P"] and chars[3] == "D" and spread < 0.2
     return doc.gap_ev, f"HOMO-2..HOMO {''.join(chars[:3])} (spread {spread:.2f} eV), " \
         f"LUMO {chars[3]}", ok
