@@ -38,14 +38,15 @@ def main() -> int:
             mol = read_molecule(standard_path(name))
         else:
             mol = build_structure(kind, **options)
-        warnings = mo_warnings(mol)
+        bonds = mo_deviations(mol)
+        warnings = mo_warnings(mol, deviations=bonds)
         failed += bool(warnings)
         out = args.out / f"{name}.xyz"
         if not args.check_only and not warnings:
             args.out.mkdir(parents=True, exist_ok=True)
             opts = " ".join(f"{k}={v}" for k, v in options.items())
             write_xyz(mol, out, comment=f"superatom builder {kind} {opts}: crystal bond lengths")
-        print(json.dumps({"name": name, "bonds": mo_deviations(mol), "warnings": warnings,
+        print(json.dumps({"name": name, "bonds": bonds, "warnings": warnings,
                           "file": None if args.check_only else str(out)}), flush=True)
     return 1 if failed else 0
 

@@ -43,11 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymatgen.core import Molecule
 
-from superatom import HARTREE_TO_EV, engine
+from superatom import engine
 from superatom.calc_settings import load_preset
 from superatom.engine.device import release_gpu_memory
 from superatom.engine.gpu_checks import gpu_basis_problem
 from superatom.errors import InputError
+from superatom.schemas.levels import frontier_levels
 from tests.molecules import hydroxide, molybdate, water
 from tests.molecules import oxygen_triplet as oxygen
 
@@ -134,12 +135,9 @@ def time_limit(seconds: int):
 
 def summary(result) -> dict[str, Any]:
     """The numbers of one SCF result that go on a line (energies Hartree, levels eV)."""
-    import numpy as np
-
-    energies = result.mo_energy if result.restricted else result.mo_energy[0]
-    occupied = (result.mo_occ if result.restricted else result.mo_occ[0]) > 0.5
-    homo = float(np.max(energies[occupied])) * HARTREE_TO_EV
-    lumo = float(np.min(energies[~occupied])) * HARTREE_TO_EV if (~occupied).any() else None
+    levels = frontier_levels(result.mo_energy, result.mo_occ)
+    spin = "" if result.restricted else "_alpha"  # open shells: the alpha levels
+    homo, lumo = levels[f"homo{spin}_ev"], levels[f"lumo{spin}_ev"]
     return {"device": result.device, "device_name": result.device_name,
             "e_tot": result.e_tot, "homo_ev": round(homo, 4),
             "lumo_ev": None if lumo is None else round(lumo, 4),

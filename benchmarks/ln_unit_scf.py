@@ -27,13 +27,12 @@ import time
 import numpy as np
 from pymatgen.core import Molecule
 
+from superatom import HARTREE_TO_EV
 from superatom.calc_settings import load_preset
 from superatom.engine.mole import build_mole
 from superatom.engine.scf import converge_scf, make_scf, scf_state
 from superatom.structures.substituted import build_substituted
 from superatom.structures.validate import validate_structure
-
-HARTREE_EV = 27.211386
 
 
 def ln_analogue(ln: str = "La", tungstate: bool = False, w_o: float | None = None) -> Molecule:
@@ -107,8 +106,8 @@ def run_method(method: str, molecule: Molecule, settings) -> dict:
     return {"method": method, "nao": mol.nao, "cycles": cycles + extra_cycles,
             "pre_cycles": extra_cycles, "rungs": [f"{a['solver']}:{a['cycles']}" for a in attempts],
             "wall_s": round(time.perf_counter() - start, 1), "e_tot": float(mf.e_tot),
-            "gap_ev": round(float(lumo - homo) * HARTREE_EV, 4),
-            "homo_ev": round(float(homo) * HARTREE_EV, 4),
+            "gap_ev": round(float(lumo - homo) * HARTREE_TO_EV, 4),
+            "homo_ev": round(float(homo) * HARTREE_TO_EV, 4),
             "aufbau": scf_state(energy, occ, True)["aufbau"]}
 
 

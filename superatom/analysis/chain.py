@@ -44,12 +44,11 @@ def chain_x(n: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.cos(np.pi / (np.asarray(n, dtype=float) + 1.0))
 
 
-def fit_band_edge(n: Sequence[int], levels_ev: Sequence[float], edge: str = "top") -> BandFit:
-    """Least-squares fit of ``E_n = alpha + 2 tau cos(pi/(n+1))`` (see module docstring)."""
+def _least_squares(n, levels_ev) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(alpha, tau)``, residuals and their covariance ``s^2 (X^T X)^-1`` (None with two
+    points or fewer) of the line ``alpha + 2 tau cos(pi/(n+1))`` through ``levels_ev``."""
     n_arr = np.asarray(n, dtype=float)
     y = np.asarray(levels_ev, dtype=float)
-    if len(np.unique(n_arr)) < 2:
-        raise ValueError("a chain fit needs at least two different chain lengths")
     design = np.column_stack([np.ones_like(n_arr), 2.0 * chain_x(n_arr)])
     params, *_ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ params
@@ -57,6 +56,14 @@ def fit_band_edge(n: Sequence[int], levels_ev: Sequence[float], edge: str = "top
     cov = None
     if dof > 0:
         cov = float(resid @ resid) / dof * np.linalg.inv(design.T @ design)
+    return params, resid, cov
+
+
+def fit_band_edge(n: Sequence[int], levels_ev: Sequence[float], edge: str = "top") -> BandFit:
+    """Least-squares fit of ``E_n = alpha + 2 tau cos(pi/(n+1))`` (see module docstring)."""
+    if len(np.unique(np.asarray(n, dtype=float))) < 2:
+        raise ValueError("a chain fit needs at least two different chain lengths")
+    params, resid, cov = _least_squares(n, levels_ev)
     alpha, tau = (float(v) for v in params)
     grad = np.array([1.0, 2.0])
     return BandFit(

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from superatom.analysis.chain import ChainScalingResult, chain_x
+from superatom.analysis.chain import ChainScalingResult, _least_squares, chain_x
 
 LEVEL_HALF_WIDTH = 0.3
 
@@ -204,13 +204,9 @@ def fit_band(n, levels_ev, x: np.ndarray) -> np.ndarray | None:
     >>> fit_band([1, 2], [-6.0, -5.6], chain_x(np.array([3]))) is None
     True
     """
-    x_data = chain_x(np.asarray(n, dtype=float))
-    design = np.column_stack([np.ones_like(x_data), 2.0 * x_data])
-    dof = len(x_data) - 2
-    if dof <= 0:
+    cov = _least_squares(n, levels_ev)[2]
+    if cov is None:
         return None
-    resid = np.asarray(levels_ev) - design @ np.linalg.lstsq(design, levels_ev, rcond=None)[0]
-    cov = float(resid @ resid) / dof * np.linalg.inv(design.T @ design)
     rows = np.column_stack([np.ones_like(x), 2.0 * np.asarray(x)])
     return np.sqrt(np.einsum("ij,jk,ik->i", rows, cov, rows))
 

@@ -194,8 +194,8 @@ def relax_xtb(
         "steps": int(opt.nsteps),
         "fmax_ev_per_a": float(np.linalg.norm(forces, axis=1).max()),
         "fixed": fixed,
-        "mo_deviations": mo_deviations(relaxed),
-        "mo_warnings": mo_warnings(relaxed),
+        "mo_deviations": (deviations := mo_deviations(relaxed)),
+        "mo_warnings": mo_warnings(relaxed, deviations=deviations),
     }
     for line in info["mo_warnings"]:
         warnings.warn(f"relaxed {relaxed.composition.reduced_formula}: {line}", stacklevel=2)

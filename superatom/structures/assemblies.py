@@ -30,7 +30,7 @@ from scipy.optimize import minimize
 
 from superatom.errors import InputError
 from superatom.structures.chem import make_molecule
-from superatom.structures.geometry import polish, rotation_about, rotation_from_to
+from superatom.structures.geometry import perpendicular, polish, rotation_about, rotation_from_to
 from superatom.structures.keggin import keggin_frame
 from superatom.structures.substituted import (
     PomUnit,
@@ -81,8 +81,7 @@ def _tilted(e: np.ndarray, bend) -> np.ndarray:
     """``e`` tilted by the two angles ``bend`` (radians) about two axes normal to it."""
     if not (bend[0] or bend[1]):
         return e
-    p1 = np.cross(e, [1.0, 0, 0] if abs(e[0]) < 0.9 else [0, 1.0, 0])
-    p1 /= np.linalg.norm(p1)
+    p1 = perpendicular(e)
     p2 = np.cross(e, p1)
     return rotation_about(p1, bend[0]) @ rotation_about(p2, bend[1]) @ e
 

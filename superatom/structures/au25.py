@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 
 from superatom.structures.chem import make_molecule
-from superatom.structures.geometry import polish
+from superatom.structures.geometry import perpendicular, polish
 from superatom.structures.validate import validate_structure
 
 __all__ = ["add_methyl", "build_au25"]
@@ -46,7 +46,7 @@ def add_methyl(symbols, coords, bonds, targets, anchor: int, direction, d_c: flo
     """
     e = _unit(direction)
     c = np.asarray(coords[anchor]) + d_c * e
-    p1 = _unit(np.cross(e, [1.0, 0, 0] if abs(e[0]) < 0.9 else [0, 1.0, 0]))
+    p1 = perpendicular(e)
     p2 = np.cross(e, p1)
     base = len(symbols)
     symbols.append("C")

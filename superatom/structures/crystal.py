@@ -256,7 +256,7 @@ def cut_fragment(
     """
     from pymatgen.core import Molecule
 
-    from superatom.structures.geometry import covalent_radius
+    from superatom.structures.geometry import covalent_radius, perpendicular
     from superatom.structures.io import electron_count, resolve_multiplicity
 
     if n < 1:
@@ -327,8 +327,7 @@ def cut_fragment(
             elif cap_metal == "H2O":
                 o = pa + vec / dist * min(dist, 2.2) if syms[b] != "O" else pb
                 e = (o - pa) / np.linalg.norm(o - pa)
-                perp = np.cross(e, [1.0, 0, 0] if abs(e[0]) < 0.9 else [0, 1.0, 0])
-                perp /= np.linalg.norm(perp)
+                perp = perpendicular(e)
                 half = np.deg2rad(104.5 / 2)
                 symbols += ["O", "H", "H"]
                 coords += [o, o + 0.97 * (np.cos(half) * e + np.sin(half) * perp),

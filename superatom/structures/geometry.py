@@ -27,6 +27,7 @@ __all__ = [
     "covalent_radius",
     "kabsch",
     "neighbours",
+    "perpendicular",
     "polish",
     "rotation_about",
     "rotation_from_to",
@@ -78,6 +79,22 @@ def rotation_about(axis, angle: float) -> np.ndarray:
     a = a / np.linalg.norm(a)
     k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
     return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
+
+
+def perpendicular(v) -> np.ndarray:
+    """Unit vector normal to the unit vector ``v``: ``v`` x x-hat, or ``v`` x y-hat when
+    ``|v_x| >= 0.9``.
+
+    Examples
+    --------
+    >>> perpendicular([0.0, 0.0, 1.0]).tolist()
+    [0.0, 1.0, 0.0]
+    >>> perpendicular([1.0, 0.0, 0.0]).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    trial = np.array([1.0, 0, 0]) if abs(v[0]) < 0.9 else np.array([0, 1.0, 0])
+    p = np.cross(v, trial)
+    return p / np.linalg.norm(p)
 
 
 def kabsch(src, dst) -> tuple[np.ndarray, np.ndarray]:

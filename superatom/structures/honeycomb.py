@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -32,7 +33,7 @@ from scipy.spatial.transform import Rotation
 
 from superatom.errors import InputError
 from superatom.structures.assemblies import _assemble, _finish
-from superatom.structures.geometry import kabsch, rotation_about, rotation_from_to
+from superatom.structures.geometry import rotation_about, rotation_from_to
 from superatom.structures.keggin import keggin_frame
 from superatom.structures.substituted import PomUnit, add_water, is_lanthanide, substituted_unit
 
@@ -146,15 +147,21 @@ def _direction(xy, a, b) -> int:
     return round(float(np.degrees(np.arctan2(v[1], v[0])))) % 360
 
 
-def _place_translations(units: list[PomUnit], links) -> list[PomUnit]:
+def _donor_metals(units: list[PomUnit], links) -> list[int]:
+    """Index of the W bearing the donor W=O of each link (in its unit)."""
+    return [next(a for a, b, _ in units[ua].bonds if b == ia and units[ua].roles[a] == "M")
+            for ua, ia, *_ in links]  # fmt: skip
+
+
+def _place_translations(units: list[PomUnit], links, donor_w: list[int]) -> list[PomUnit]:
     """Shift units (orientations kept) so each Ln sits LN_O_LINK out along its donor's W=O.
 
     Linear least squares over the link graph with unit 0 fixed; rings spread their misfit.
+    ``donor_w`` holds the W of each link's donor W=O (:func:`_donor_metals`).
     """
     n = len(units)
     rows, rhs = [], []
-    for ua, ia, ub, ib, _ in links:
-        w = next(a for a, b, _ in units[ua].bonds if b == ia and units[ua].roles[a] == "M")
+    for (ua, ia, ub, ib, _), w in zip(links, donor_w, strict=True):
         e = units[ua].coords[ia] - units[ua].coords[w]
         want = units[ua].coords[ia] + LN_O_LINK * e / np.linalg.norm(e) - units[ub].coords[ib]
         row = np.zeros(n)
@@ -167,14 +174,16 @@ def _place_translations(units: list[PomUnit], links) -> list[PomUnit]:
     return [u.transformed(np.eye(3), t) for u, t in zip(units, shift, strict=True)]
 
 
-def _fit_rigid(units: list[PomUnit], links, heavy: list[np.ndarray]) -> list[PomUnit]:
-    """Move units as rigid bodies so links reach LN_O_LINK, bent near LINK_ANGLE, no clash."""
+def _fit_rigid(units: list[PomUnit], links, donor_w: list[int],
+               heavy: list[np.ndarray]) -> list[PomUnit]:
+    """Move units as rigid bodies so links reach LN_O_LINK, bent near LINK_ANGLE, no clash.
+
+    The moved units keep their Ln ``sites`` (rotated with them) and have no ``axis``, so
+    :func:`add_water` orients the H of aqua ligands added later from the Ln-O bond alone.
+    """
     centres = [u.coords[u.roles.index("X")] for u in units]
     local = [u.coords - c for u, c in zip(units, centres, strict=True)]
     link_atoms = {(ua, ia) for ua, ia, *_ in links} | {(ub, ib) for _, _, ub, ib, _ in links}
-    w_of = {}
-    for k, (ua, ia, *_rest) in enumerate(links):
-        w_of[k] = next(a for a, b, _ in units[ua].bonds if b == ia and units[ua].roles[a] == "M")
     unit_of = np.concatenate([np.full(int(h.sum()), k) for k, h in enumerate(heavy)])
     idx_of = np.concatenate([np.flatnonzero(h) for h in heavy])
     skip = np.array([(int(u), int(i)) in link_atoms for u, i in zip(unit_of, idx_of,
@@ -191,7 +200,7 @@ def _fit_rigid(units: list[PomUnit], links, heavy: list[np.ndarray]) -> list[Pom
         xyz = place(p)
         res = []
         for k, (ua, ia, ub, ib, _) in enumerate(links):
-            o, ln, w = xyz[ua][ia], xyz[ub][ib], xyz[ua][w_of[k]]
+            o, ln, w = xyz[ua][ia], xyz[ub][ib], xyz[ua][donor_w[k]]
             res.append(np.linalg.norm(ln - o) - LN_O_LINK)
             u, v = ln - o, w - o
             ang = np.degrees(np.arccos(np.clip(u @ v / np.linalg.norm(u) / np.linalg.norm(v),
@@ -206,8 +215,12 @@ def _fit_rigid(units: list[PomUnit], links, heavy: list[np.ndarray]) -> list[Pom
         return np.concatenate([res, pen, 0.01 * p])
 
     fit = least_squares(residuals, np.zeros(6 * len(units)), max_nfev=60, tr_solver="lsmr")
-    return [PomUnit(u.symbols, x, u.roles, u.bonds, u.charge, u.unpaired, u.name,
-                    u.centre_index) for u, x in zip(units, place(fit.x), strict=True)]  # fmt: skip
+    moved = []
+    for k, unit in enumerate(units):
+        rot = Rotation.from_rotvec(fit.x[6 * k:6 * k + 3]).as_matrix()
+        shift = centres[k] + fit.x[6 * k + 3:6 * k + 6] - rot @ centres[k]
+        moved.append(replace(unit.transformed(rot, shift), axis=None))
+    return moved
 
 
 def build_clusterphene_patch(ln: str = "Gd", nx: int = 2, ny: int = 1):
@@ -252,21 +265,16 @@ def build_clusterphene_patch(ln: str = "Gd", nx: int = 2, ny: int = 1):
             raise InputError(f"internal error: unit {donor} has no W=O towards unit {acceptor}")
         links.append((donor, o, acceptor, units[acceptor].centre_index, LN_O_LINK))
         used[acceptor].add(_direction(xy, acceptor, donor))
-    units = _place_translations(units, links)
+    donor_w = _donor_metals(units, links)
+    units = _place_translations(units, links, donor_w)
     heavy = [np.array([s != "H" for s in u.symbols]) for u in units]
-    units = _fit_rigid(units, links, heavy)
-    for k, s in enumerate(sub):
-        unit = units[k]
-        ports = templates[s][1]
-        rot = _rotation_between(templates[s][0], unit)
-        for direction, (kind, site) in ports.items():
-            if kind == "ln" and direction not in used[k]:
-                sites = templates[s][0].sites
-                add_water(unit, unit.centre_index, rot @ sites[site], LN_O_LINK + 0.05)
-        # the remaining cap sites of Ln always hold water
-        for site in _water_sites(s):
-            add_water(unit, unit.centre_index, rot @ templates[s][0].sites[site],
-                      LN_O_LINK + 0.05)
+    units = _fit_rigid(units, links, donor_w, heavy)
+    for k, (unit, s) in enumerate(zip(units, sub, strict=True)):
+        # Ln sites without a link, then the remaining cap sites that always hold water
+        free = [site for direction, (kind, site) in templates[s][1].items()
+                if kind == "ln" and direction not in used[k]]  # fmt: skip
+        for site in (*free, *_water_sites(s)):
+            add_water(unit, unit.centre_index, unit.sites[site], LN_O_LINK + 0.05)
     mol = _finish(*_assemble(units, links), units)
     mol.properties["honeycomb_links"] = [(int(a), int(b)) for a, b in edges]
     return mol
@@ -275,8 +283,3 @@ def build_clusterphene_patch(ln: str = "Gd", nx: int = 2, ny: int = 1):
 def _water_sites(kind: str) -> tuple[int, ...]:
     """Ln sites (index into ``PomUnit.sites``) that always hold water: A caps 2, 4; B caps."""
     return (2, 4) if kind == "A" else (1, 2, 3)
-
-
-def _rotation_between(template: PomUnit, unit: PomUnit) -> np.ndarray:
-    """Rotation of the rigid copy ``unit`` relative to ``template`` (Kabsch)."""
-    return kabsch(template.coords, unit.coords[: len(template.coords)])[0]

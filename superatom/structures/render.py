@@ -3,9 +3,9 @@
 ``style="polyhedra"`` draws every addenda metal (W, Mo, V, Nb, Ta) with four or more oxygen
 neighbours as a translucent coordination polyhedron (the MO6 octahedra of a Keggin or
 Lindqvist anion), the remaining atoms as balls and bonds as sticks; ``"ball-and-stick"``
-draws all atoms and bonds. Bonds are covalent-radius contacts (ASE ``natural_cutoffs``).
-Rendered with matplotlib's 3D axes on the Agg canvas (no display needed), 300 dpi PNG by
-default or SVG/PDF from the file suffix.
+draws all atoms and bonds. Bonds are covalent-radius contacts (ASE radii, as in
+:func:`superatom.structures.geometry.bond_pairs`). Rendered with matplotlib's 3D axes on the
+Agg canvas (no display needed), 300 dpi PNG by default or SVG/PDF from the file suffix.
 
 Examples
 --------
@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from superatom.structures.notation import ADDENDA
+
 __all__ = ["bonds", "coordination_polyhedra", "render_png"]
 
-POLYHEDRAL_METALS = ("W", "Mo", "V", "Nb", "Ta")
 STYLES = ("polyhedra", "ball-and-stick")
 
 
@@ -55,15 +56,14 @@ def bonds(molecule_or_atoms, scale: float = 1.15) -> list[tuple[int, int]]:
     >>> bonds(Molecule(["O", "H", "H"], [[0, 0, 0], [0, 0.76, 0.59], [0, -0.76, 0.59]]))
     [(0, 1), (0, 2)]
     """
-    from ase.neighborlist import natural_cutoffs, neighbor_list
+    from superatom.structures.geometry import bond_pairs
 
     atoms = molecule_or_atoms
     if not hasattr(atoms, "get_positions"):
         from superatom.structures.io import molecule_to_atoms
 
         atoms = molecule_to_atoms(molecule_or_atoms)
-    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=scale))
-    return sorted({(int(i), int(j)) for i, j in zip(first, second, strict=True) if i < j})
+    return bond_pairs(atoms.get_chemical_symbols(), atoms.get_positions(), scale)
 
 
 def coordination_polyhedra(molecule_or_atoms, cutoff: float = 2.45) -> dict[int, list[int]]:
@@ -80,7 +80,7 @@ def coordination_polyhedra(molecule_or_atoms, cutoff: float = 2.45) -> dict[int,
     if not len(oxygens):
         return out
     for k, symbol in enumerate(symbols):
-        if symbol not in POLYHEDRAL_METALS:
+        if symbol not in ADDENDA:
             continue
         dist = np.linalg.norm(xyz[oxygens] - xyz[k], axis=1)
         near = oxygens[dist < cutoff]

@@ -37,7 +37,7 @@ from superatom.structures.chem import (
     tm_d_count,
     tm_o_distance,
 )
-from superatom.structures.geometry import polish
+from superatom.structures.geometry import perpendicular, polish
 from superatom.structures.keggin import KegginFrame, keggin_frame
 from superatom.structures.validate import validate_structure
 
@@ -153,20 +153,14 @@ def make_vacancy(frame: KegginFrame, m_index: int):
     return cut, [new_index[j] for j in lacuna], [new_index[j] for j in oa], site, axis
 
 
-def _perp(axis) -> np.ndarray:
-    trial = np.array([1.0, 0, 0]) if abs(axis[0]) < 0.9 else np.array([0, 1.0, 0])
-    p = np.cross(axis, trial)
-    return p / np.linalg.norm(p)
-
-
 def add_water(unit: PomUnit, metal: int, direction, distance: float, tag: str = "Ow") -> None:
     """Append an aqua ligand bound to atom ``metal`` along ``direction`` (in place)."""
     d = np.asarray(direction, float)
     d /= np.linalg.norm(d)
     o = unit.coords[metal] + distance * d
-    perp = np.cross(d, unit.axis if unit.axis is not None else _perp(d))
+    perp = np.cross(d, unit.axis if unit.axis is not None else perpendicular(d))
     if np.linalg.norm(perp) < 1e-6:
-        perp = _perp(d)
+        perp = perpendicular(d)
     perp /= np.linalg.norm(perp)
     h1 = o + O_H * (np.cos(HOH / 2) * d + np.sin(HOH / 2) * perp)
     h2 = o + O_H * (np.cos(HOH / 2) * d - np.sin(HOH / 2) * perp)
@@ -185,7 +179,7 @@ def add_water(unit: PomUnit, metal: int, direction, distance: float, tag: str = 
 
 def _ln_sites(centre, lacuna_xyz, axis) -> list[np.ndarray]:
     """Axial + four square-antiprism cap directions (rotated 45 deg from the lacuna O)."""
-    perp0 = _perp(axis)
+    perp0 = perpendicular(axis)
     perp1 = np.cross(axis, perp0)
     az = []
     for p in lacuna_xyz:

@@ -54,7 +54,7 @@ import numpy as np
 
 from superatom.errors import InputError
 from superatom.structures.chem import make_molecule
-from superatom.structures.geometry import kabsch, polish, rotation_about
+from superatom.structures.geometry import kabsch, perpendicular, polish, rotation_about
 from superatom.structures.validate import check_contacts, validate_structure
 
 __all__ = ["CONTACT_FLOORS", "FIT_TOLERANCE", "PROVENANCE", "build_ti10cu2",
@@ -225,9 +225,7 @@ def _sp_model(drop_pair_home: bool):
             rest = sorted(occ[1:], key=lambda v: abs(v @ e1))
             trial = rest[0] if rest else np.array([0.0, 0.0, 1.0])
             e2 = trial - (trial @ e1) * e1
-            if np.linalg.norm(e2) < 1e-3:
-                e2 = np.cross(e1, [1.0, 0, 0] if abs(e1[0]) < 0.9 else [0, 1.0, 0])
-            e2 /= np.linalg.norm(e2)
+            e2 = perpendicular(e1) if np.linalg.norm(e2) < 1e-3 else e2 / np.linalg.norm(e2)
             frame = np.array([e1, e2, np.cross(e1, e2)])
         dirs = [s * e for e in frame for s in (1.0, -1.0)]
         for v in occ:

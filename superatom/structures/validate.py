@@ -344,8 +344,11 @@ def mo_deviations(mol: Molecule) -> dict[str, dict]:
     return out
 
 
-def mo_warnings(mol: Molecule, tolerance: float = 0.05) -> list[str]:
+def mo_warnings(mol: Molecule, tolerance: float = 0.05, *,
+                deviations: dict[str, dict] | None = None) -> list[str]:
     """One line per bond class lying more than ``tolerance`` (Angstrom) outside its reference.
+
+    ``deviations`` is :func:`mo_deviations` of ``mol`` when already at hand (computed if None).
 
     Examples
     --------
@@ -357,7 +360,9 @@ def mo_warnings(mol: Molecule, tolerance: float = 0.05) -> list[str]:
     'W-Ob 2.112 A (max) is 0.162 A outside the crystal range 1.90-1.95 A'
     """
     lines = []
-    for cls, e in mo_deviations(mol).items():
+    if deviations is None:
+        deviations = mo_deviations(mol)
+    for cls, e in deviations.items():
         if e.get("max_deviation", 0.0) > tolerance:
             lo, hi = e["reference"]
             worst = e["max"] if e["max"] > hi else e["min"]
