@@ -31,10 +31,11 @@ from pymatgen.core import Molecule
 
 from superatom.errors import InputError
 from superatom.structures.chem import LANTHANIDES
+from superatom.structures.notation import ADDENDA as ADDENDA_METALS
 
 __all__ = ["ADDENDA", "default_solvation", "is_pom_like", "parse_solvation", "xtb_applicable"]
 
-ADDENDA = frozenset({"W", "Mo", "V", "Nb", "Ta"})
+ADDENDA = frozenset(ADDENDA_METALS)
 # what else a plain (unsubstituted) polyoxometalate may contain: heteroatoms, ligands, protons
 _PLAIN_POM = ADDENDA | {"O", "H", "C", "N", "P", "As", "Si", "Ge", "B", "Al", "Ga", "S"}
 SOLVATION_MODELS = ("gbsa",)
