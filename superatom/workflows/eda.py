@@ -1,0 +1,152 @@
+"""Energy-decomposition job: assembly with fragment labels + settings -> stored
+:class:`EDADoc` (Ziegler-Rauk terms and ETS-NOCV pairs; see :mod:`superatom.engine.eda`).
+
+Inside :class:`~superatom.workflows.interaction.InteractionFlowMaker` the decomposition takes
+the fragment and assembly SCFs the flow has already run (their stored orbitals), so it costs
+a few Fock builds of the assembly; on its own (:func:`compute_eda`, ``superatom eda``) it runs
+them. An identical input (geometry, settings, fragment partition, charges, spins) is reused
+from the store by its input hash.
+
+Examples
+--------
+>>> from pymatgen.core import Molecule
+>>> from superatom.calc_settings import load_preset
+>>> ne2 = Molecule(["Ne", "Ne"], [[0, 0, 0], [0, 0, 2.2]],
+...                site_properties={"fragment": ["A", "B"]})
+>>> doc = compute_eda(ne2, load_preset("fast", basis="sto-3g", device="cpu"))[0]
+>>> doc.doc_type, doc.terms.e_pauli_ha > 0, abs(doc.terms.residual_ha) < 1e-10
+('eda', True, True)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from jobflow import CURRENT_JOB, JobConfig, job
+from pymatgen.core import Molecule
+
+from superatom.analysis.eda import eda_pairs, eda_terms
+from superatom.calc_settings import CalcSettings, as_settings
+from superatom.db.reuse import find_reusable, reuse_record, with_arrays
+from superatom.engine.eda import EDAResult, SCFState, run_eda
+from superatom.schemas.documents import FrontierOrbitalDoc
+from superatom.schemas.eda import EDADoc
+from superatom.schemas.hashing import eda_input_hash, input_hash
+from superatom.schemas.registry import parse_document
+from superatom.structures.io import as_molecule
+from superatom.workflows.fragments import fragment_labels, split_fragments
+from superatom.workflows.frontier import method_summary
+
+
+def fragment_partition(fragments: dict[str, Molecule]) -> tuple[dict[str, int], dict[str, int]]:
+    """Charges and multiplicities of the fragments, by name."""
+    return ({n: round(m.charge) for n, m in fragments.items()},
+            {n: int(m.spin_multiplicity) for n, m in fragments.items()})
+
+
+def eda_hash(assembly: Molecule, settings: CalcSettings, fragments: dict[str, Molecule]) -> str:
+    """Input hash of the decomposition of ``assembly`` into ``fragments``."""
+    charges, mults = fragment_partition(fragments)
+    return eda_input_hash(assembly, settings, fragment_labels(assembly), charges, mults)
+
+
+def build_eda_doc(assembly: Molecule, fragments: dict[str, Molecule], settings: CalcSettings,
+                  result: EDAResult, metadata: dict[str, Any] | None = None,
+                  links: dict[str, Any] | None = None) -> EDADoc:
+    """The stored document of one decomposition (energies in Hartree)."""
+    labels = fragment_labels(assembly)
+    charges, mults = fragment_partition(fragments)
+    elements = [site.specie.symbol for site in assembly]
+    return EDADoc(
+        **EDADoc.describe(assembly, metadata),
+        input_hash=eda_hash(assembly, settings, fragments),
+        method="EDA/ETS-NOCV " + method_summary(settings, "RKS" if result.restricted else "UKS"),
+        settings=settings.model_dump(),
+        fragments=result.fragment_names,
+        fragment_charges=charges,
+        fragment_multiplicities=mults,
+        fragment_labels=labels,
+        terms=eda_terms(result),
+        pairs=eda_pairs(result, labels, elements),
+        e_assembly_ha=result.e_assembly,
+        e_fragments_ha=result.e_fragments,
+        functional_check_ha=result.functional_check,
+        solvent_steps_ha=result.solvent_steps,
+        basis_convention=result.basis_convention,
+        spin_convention=result.spin_convention,
+        solvent_convention=result.solvent_convention,
+        assembly_input_hash=input_hash(assembly, settings),
+        fragment_input_hashes={n: input_hash(m, settings) for n, m in fragments.items()},
+        device=result.device,
+        device_name=result.device_name,
+        timings={"eda_s": result.wall_s},
+        versions=result.versions,
+        **(links or {}),
+    )
+
+
+def compute_eda(
+    assembly: Molecule | Any,
+    settings: CalcSettings | str = "screening",
+    fragment_charges: dict[str, int] | None = None,
+    fragment_multiplicities: dict[str, int] | None = None,
+    metadata: dict[str, Any] | None = None,
+    fragment_results: dict[str, Any] | None = None,
+    assembly_result: Any | None = None,
+    links: dict[str, Any] | None = None,
+) -> tuple[EDADoc, EDAResult]:
+    """Decompose ``assembly`` (with a ``fragment`` label on every atom) outside any workflow.
+
+    Fragments are cut by their labels (charges and multiplicities as
+    :func:`~superatom.workflows.fragments.split_fragments`); converged SCFs given in
+    ``fragment_results`` / ``assembly_result`` are used, the others run here. Returns the
+    document and the engine's result (NOCV vectors for cubes).
+    """
+    start = time.perf_counter()
+    assembly = as_molecule(assembly)
+    settings = as_settings(settings)
+    fragments = split_fragments(assembly, fragment_charges, fragment_multiplicities)
+    result = run_eda(assembly, fragments, fragment_labels(assembly), settings,
+                     fragment_results=fragment_results, assembly_result=assembly_result)
+    doc = build_eda_doc(assembly, fragments, settings, result, metadata, links)
+    doc.timings["total_s"] = time.perf_counter() - start
+    return doc, result
+
+
+def state_of(doc: FrontierOrbitalDoc) -> SCFState:
+    """The converged SCF a stored frontier document holds (arrays needed)."""
+    arrays = doc.orbitals.arrays()
+    return SCFState(doc.e_tot_ha, arrays["mo_coeff"], arrays["mo_occ"], arrays["ao_atom"],
+                    doc.solvent_energy_ha)
+
+
+@job(output_schema=EDADoc, config=JobConfig(expose_store=True))
+def eda_analysis(monomer_docs: list[Any], assembly_doc: Any, settings: CalcSettings,
+                 name: str = "", campaign: str | None = None, system_class: str | None = None,
+                 reuse: bool = True) -> EDADoc:
+    """Energy decomposition of a flow's assembly from its converged fragment and assembly
+    SCFs (no new SCF); a stored identical decomposition is reused."""
+    store = getattr(CURRENT_JOB, "store", None)
+    monomers = [parse_document(with_arrays(store, d)) for d in monomer_docs]
+    whole = parse_document(with_arrays(store, assembly_doc))
+    assembly = Molecule.from_dict(whole.molecule)
+    fragments = {fragment_labels(m)[0]: m for m in
+                 (Molecule.from_dict(d.molecule) for d in monomers)}
+    metadata = {"name": name or whole.name, "campaign": campaign, "system_class": system_class}
+    job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
+    digest = eda_hash(assembly, settings, fragments)
+    previous = find_reusable(store, digest) if reuse else None
+    if previous is not None:
+        return reuse_record(EDADoc, previous, EDADoc.describe(assembly, metadata), store,
+                            job_uuid)
+    names = list(fragments)
+    links = {"assembly_uuid": whole.job_uuid,
+             "fragment_uuids": {n: d.job_uuid for n, d in zip(names, monomers, strict=True)}}
+    result = run_eda(assembly, fragments, fragment_labels(assembly), settings,
+                     fragment_results={n: state_of(d) for n, d in zip(names, monomers,
+                                                                      strict=True)},
+                     assembly_result=state_of(whole))
+    doc = build_eda_doc(assembly, fragments, settings, result, metadata, links)
+    doc.job_uuid = job_uuid
+    return doc
