@@ -233,3 +233,73 @@ def test_bad_inputs_are_one_line_errors():
     other = compute_eda(mol, load_preset("fast", device="cpu", xc="PBE"))[1].assembly_result
     with pytest.raises(InputError, match="same settings"):
         run_eda(mol, fragments, fragment_labels(mol), FAST, assembly_result=other)
+
+
+def _xyz(atoms: list[tuple], labels: list[str], charge: int = 0) -> str:
+    lines = [str(len(atoms)),
+             f"Properties=species:S:1:pos:R:3:fragment:S:1 charge={charge} multiplicity=1"]
+    lines += [f"{s} {x:.6f} {y:.6f} {z:.6f} {lab}" for (s, x, y, z), lab in
+              zip(atoms, labels, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def test_cli_eda_json_reuse_analyze_and_report(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from superatom.campaign.report import write_report
+    from superatom.cli.main import app
+    from superatom.db import open_store
+
+    path = tmp_path / "adduct.xyz"
+    path.write_text(_xyz(NH3 + BH3, ["NH3"] * 4 + ["BH3"] * 4))
+    db = str(tmp_path / "db")
+    args = ["eda", str(path), "-p", "fast", "-s", "device=cpu", "--db", db, "--json",
+            "--name", "ammonia-borane", "--pairs", "2", "--cubes", str(tmp_path / "cubes")]
+    runner = CliRunner()
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    for key in ("e_int_kcal_mol", "e_elstat_kcal_mol", "e_pauli_kcal_mol", "e_orb_kcal_mol",
+                "e_orb_ets_kcal_mol"):
+        assert isinstance(data[key], float)
+    assert data["e_int_kcal_mol"] == pytest.approx(
+        data["e_elstat_kcal_mol"] + data["e_pauli_kcal_mol"] + data["e_orb_kcal_mol"],
+        abs=1e-6)
+    top = data["pairs"][0]
+    assert set(top) >= {"nu", "e_kcal_mol", "from_fragments", "to_fragments"}
+    assert top["from_fragments"] == ["NH3"] and top["to_fragments"] == ["BH3"]
+    # the cube of the sigma-donation pair integrates to zero net charge (a deformation)
+    cube = tmp_path / "cubes" / "nocv_restricted_1.cube"
+    assert data["cubes"][0] == str(cube) and cube.stat().st_size > 10_000
+    # a second run reuses the stored SCFs and the decomposition
+    again = json.loads(runner.invoke(app, args[:-2]).stdout)
+    assert again["e_orb_kcal_mol"] == data["e_orb_kcal_mol"]
+    store = open_store(db)
+    store.connect()
+    reused = store.query_one({"uuid": again["uuid"]}, properties=["output"])["output"]
+    assert reused["reused_from"] == data["uuid"]
+    # analyze shows the decomposition of the stored interaction
+    interaction = store.query_one({"output.doc_type": "interaction"}, properties=["uuid"])
+    shown = runner.invoke(app, ["analyze", interaction["uuid"], "--what", "eda", "--json",
+                                "--db", db])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["e_int_kcal_mol"] == pytest.approx(data["e_int_kcal_mol"])
+    table = runner.invoke(app, ["analyze", data["uuid"][:8], "--what", "eda", "--db", db])
+    assert "Pauli" in table.stdout and "kcal/mol" in table.stdout and "NH3 -> BH3" in table.stdout
+    # ambiguous fragment charges: one line saying which option to give
+    ions = tmp_path / "nacl.xyz"
+    ions.write_text(_xyz([("Na", 0, 0, 0), ("Cl", 0, 0, 2.4)], ["Na", "Cl"]))
+    bad = runner.invoke(app, ["eda", str(ions), "-p", "fast", "--db", db])
+    assert bad.exit_code == 1
+    assert len(bad.output.strip().splitlines()) == 1 and "--fragment-charge" in bad.output
+    # the campaign report has an EDA section with its figure
+    report = write_report(store, campaign=None, out_dir=tmp_path / "report", dos=False,
+                          data={"systems": [], "interactions": [], "chains": [],
+                                "edas": [{"uuid": data["uuid"], **store.query_one(
+                                    {"uuid": data["uuid"]}, properties=["output"])["output"]}]})
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "Energy decomposition" in summary and "NH3 -> BH3" in summary
+    assert (tmp_path / "report" / "eda_ammonia-borane.png").stat().st_size > 10_000
+    assert any(f.endswith("eda_ammonia-borane.svg") for f in report["files"])

@@ -23,10 +23,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from jobflow import CURRENT_JOB, JobConfig, job
 from pymatgen.core import Molecule
 
 from superatom.analysis.eda import eda_pairs, eda_terms
+from superatom.analysis.embedding import map_atoms
 from superatom.calc_settings import CalcSettings, as_settings
 from superatom.db.reuse import find_reusable, reuse_record, with_arrays
 from superatom.engine.eda import EDAResult, SCFState, run_eda
@@ -114,6 +116,23 @@ def compute_eda(
     return doc, result
 
 
+def labelled_assembly(assembly: Molecule, fragments: dict[str, Molecule]) -> Molecule:
+    """``assembly`` with the ``fragment`` label of the fragment each atom sits in (a relaxed
+    geometry may come back without labels; the fragments were cut from it)."""
+    if assembly.site_properties.get("fragment"):
+        return assembly
+    labels = [""] * len(assembly)
+    used = np.zeros(len(assembly), bool)
+    for name, piece in fragments.items():
+        atoms = map_atoms(piece, assembly, used)[0]
+        used[atoms] = True
+        for atom in atoms:
+            labels[int(atom)] = name
+    out = assembly.copy()
+    out.add_site_property("fragment", labels)
+    return out
+
+
 def state_of(doc: FrontierOrbitalDoc) -> SCFState:
     """The converged SCF a stored frontier document holds (arrays needed)."""
     arrays = doc.orbitals.arrays()
@@ -130,9 +149,7 @@ def eda_analysis(monomer_docs: list[Any], assembly_doc: Any, settings: CalcSetti
     store = getattr(CURRENT_JOB, "store", None)
     monomers = [parse_document(with_arrays(store, d)) for d in monomer_docs]
     whole = parse_document(with_arrays(store, assembly_doc))
-    assembly = Molecule.from_dict(whole.molecule)
-    fragments = {fragment_labels(m)[0]: m for m in
-                 (Molecule.from_dict(d.molecule) for d in monomers)}
+    assembly, fragments = stored_partition(monomers, whole)
     metadata = {"name": name or whole.name, "campaign": campaign, "system_class": system_class}
     job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
     digest = eda_hash(assembly, settings, fragments)
@@ -140,13 +157,52 @@ def eda_analysis(monomer_docs: list[Any], assembly_doc: Any, settings: CalcSetti
     if previous is not None:
         return reuse_record(EDADoc, previous, EDADoc.describe(assembly, metadata), store,
                             job_uuid)
-    names = list(fragments)
     links = {"assembly_uuid": whole.job_uuid,
-             "fragment_uuids": {n: d.job_uuid for n, d in zip(names, monomers, strict=True)}}
-    result = run_eda(assembly, fragments, fragment_labels(assembly), settings,
-                     fragment_results={n: state_of(d) for n, d in zip(names, monomers,
-                                                                      strict=True)},
-                     assembly_result=state_of(whole))
+             "fragment_uuids": {n: d.job_uuid for n, d in zip(fragments, monomers,
+                                                              strict=True)}}
+    result = eda_of_documents(monomers, whole, settings)
     doc = build_eda_doc(assembly, fragments, settings, result, metadata, links)
     doc.job_uuid = job_uuid
     return doc
+
+
+def stored_partition(monomers: list[FrontierOrbitalDoc], whole: FrontierOrbitalDoc
+                     ) -> tuple[Molecule, dict[str, Molecule]]:
+    """The labelled assembly and its fragments (by name) of stored frontier documents."""
+    fragments = {fragment_labels(m)[0]: m for m in
+                 (Molecule.from_dict(d.molecule) for d in monomers)}
+    return labelled_assembly(Molecule.from_dict(whole.molecule), fragments), fragments
+
+
+def eda_of_documents(monomers: list[FrontierOrbitalDoc], whole: FrontierOrbitalDoc,
+                     settings: CalcSettings) -> EDAResult:
+    """The decomposition from stored converged SCFs (with arrays): no SCF is run."""
+    assembly, fragments = stored_partition(monomers, whole)
+    states = {n: state_of(d) for n, d in zip(fragments, monomers, strict=True)}
+    return run_eda(assembly, fragments, fragment_labels(assembly), settings,
+                   fragment_results=states, assembly_result=state_of(whole))
+
+
+def eda_refusal(assembly: Molecule, fragments: dict[str, Molecule],
+                settings: CalcSettings) -> str | None:
+    """Why these fragments cannot be decomposed with these settings (one line), or None.
+
+    Examples
+    --------
+    >>> from superatom.calc_settings import load_preset
+    >>> h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> atoms = {"A": Molecule(["H"], [[0, 0, 0]]), "B": Molecule(["H"], [[0, 0, 0.74]])}
+    >>> eda_refusal(h2, atoms, load_preset("fast"))
+    'open-shell fragments in a singlet assembly (spin-flipped fragments are not supported)'
+    """
+    if settings.solvent == "smd":
+        return "SMD solvent (the decomposition takes C-PCM or gas phase)"
+    if len(fragments) < 2:
+        return "fewer than two fragments"
+    unpaired = [m.spin_multiplicity - 1 for m in fragments.values()]
+    if assembly.spin_multiplicity == 1 and any(unpaired):
+        return "open-shell fragments in a singlet assembly (spin-flipped fragments are not " \
+               "supported)"
+    if sum(unpaired) != assembly.spin_multiplicity - 1:
+        return "fragment spins do not add up (parallel) to the assembly's multiplicity"
+    return None
