@@ -3,7 +3,9 @@ fragments and the fragment/element make-up of both orbitals of each pair.
 
 Weights are Lowdin (the NOCVs are orthonormal in the Lowdin basis, so the weights of one
 orbital are positive and sum to 1). The charge a pair moves onto fragment f is
-``nu (w_f(psi_k) - w_f(psi_-k))`` electrons; a fragment gives charge when it is negative.
+``nu (w_f(psi_k) - w_f(psi_-k))`` electrons; a fragment gives charge when it is negative. The
+same flow per element tells what a channel does when it moves no net charge between
+fragments (a symmetric channel of a homodimer: O -> Mo).
 
 Examples
 --------
@@ -57,12 +59,16 @@ def channel_pairs(channel: NOCVChannel, ao_atom: np.ndarray, fragment_labels: li
                                                                        frag_names)
         flow = {n: pair["nu"] * (w_plus[n] - w_minus[n]) for n in frag_names}
         givers, takers = donors_acceptors(flow)
+        e_plus, e_minus = _weights(plus, el_ao, el_names), _weights(minus, el_ao, el_names)
+        el_flow = {n: pair["nu"] * (e_plus[n] - e_minus[n]) for n in el_names}
+        el_givers, el_takers = donors_acceptors(el_flow)
         out.append(NOCVPair(
             k=k, spin=channel.spin, nu=pair["nu"], e_ha=pair["energy"],
             pairing_error=pair["pairing_error"], charge_flow=flow, from_fragments=givers,
-            to_fragments=takers, fragment_weights_plus=w_plus, fragment_weights_minus=w_minus,
-            element_weights_plus=_weights(plus, el_ao, el_names),
-            element_weights_minus=_weights(minus, el_ao, el_names)))
+            to_fragments=takers, element_flow=el_flow, from_elements=el_givers,
+            to_elements=el_takers, fragment_weights_plus=w_plus,
+            fragment_weights_minus=w_minus, element_weights_plus=e_plus,
+            element_weights_minus=e_minus))
     return out
 
 

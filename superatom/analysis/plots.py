@@ -385,6 +385,7 @@ def plot_eda(doc: dict, n_pairs: int = 6, ax: Axes | None = None) -> Axes:
     'energy (kcal/mol)'
     """
     from superatom import HARTREE_TO_KCAL_MOL
+    from superatom.schemas.eda import pair_route
 
     terms = doc["terms"]
     shown = [(label, terms[key] * HARTREE_TO_KCAL_MOL) for key, label in EDA_TERMS
@@ -395,8 +396,7 @@ def plot_eda(doc: dict, n_pairs: int = 6, ax: Axes | None = None) -> Axes:
              ("tab:red" if value > 0 else "tab:blue")) for label, value in shown]
     for pair in pairs:
         spin = "" if pair["spin"] == "restricted" else f" ({pair['spin'][0]})"
-        route = (f"{','.join(pair['from_fragments']) or '-'} -> "
-                 f"{','.join(pair['to_fragments']) or '-'}")
+        route = pair_route(pair)
         rows.append((f"pair {pair['k']}{spin}: nu={pair['nu']:.2f}\n{route}",
                      pair["e_ha"] * HARTREE_TO_KCAL_MOL, "tab:green"))
     ax = _axes(ax, (6.5, 1.0 + 0.42 * len(rows)))

@@ -100,6 +100,7 @@ def _interaction_row(doc: dict) -> dict:
 def eda_row(doc: dict) -> dict:
     """One report row of a stored EDA document (kcal/mol)."""
     from superatom import HARTREE_TO_KCAL_MOL
+    from superatom.schemas.eda import pair_route
 
     terms = doc["terms"]
     row = {"name": doc["name"], "method": doc["method"].removeprefix("EDA/ETS-NOCV "),
@@ -109,8 +110,7 @@ def eda_row(doc: dict) -> dict:
     if pairs:
         top = pairs[0]
         row["pair1_kcal_mol"] = top["e_ha"] * HARTREE_TO_KCAL_MOL
-        row["pair1_route"] = (f"{','.join(top['from_fragments']) or '-'} -> "
-                              f"{','.join(top['to_fragments']) or '-'}")
+        row["pair1_route"] = pair_route(top)
     row["uuid"] = doc["uuid"]
     return row
 

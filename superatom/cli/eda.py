@@ -61,7 +61,10 @@ def terms_table(doc) -> Table:
 
 def pairs_table(doc, n_pairs: int) -> Table:
     """Rich table of the leading NOCV pairs (by energy)."""
+    from superatom.schemas.eda import pair_route
+
     table = Table(title="leading NOCV pairs (ETS energies)")
+    table.caption = "[elements]: no net charge between fragments; the elements it moves"
     for column in ("k", "spin", "nu (e)", "kcal/mol", "eV", "from -> to", "charge moved (e)"):
         table.add_column(column, justify="left" if column in ("spin", "from -> to")
                          else "right")
@@ -69,8 +72,7 @@ def pairs_table(doc, n_pairs: int) -> Table:
         moved = max((v for v in pair.charge_flow.values()), default=0.0)
         table.add_row(str(pair.k), pair.spin, f"{pair.nu:.3f}",
                       f"{pair.e_ha * HARTREE_TO_KCAL_MOL:.2f}", f"{pair.e_ha * HARTREE_TO_EV:.3f}",
-                      f"{','.join(pair.from_fragments) or '-'} -> "
-                      f"{','.join(pair.to_fragments) or '-'}", f"{moved:.3f}")
+                      pair_route(pair), f"{moved:.3f}")
     return table
 
 

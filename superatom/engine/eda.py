@@ -30,9 +30,10 @@ Examples
 --------
 >>> from pymatgen.core import Molecule
 >>> from superatom.calc_settings import load_preset
->>> pair = Molecule(["Ne", "Ne"], [[0, 0, 0], [0, 0, 2.2]])
->>> frags = {"A": Molecule(["Ne"], [[0, 0, 0]]), "B": Molecule(["Ne"], [[0, 0, 2.2]])}
->>> res = run_eda(pair, frags, ["A", "B"], load_preset("fast", basis="sto-3g", device="cpu"))
+>>> pair = Molecule(["H"] * 4, [[0, 0, 0], [0, 0, 0.74], [0, 0, 2.0], [0, 0, 2.74]])
+>>> frags = {"A": Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]]),
+...          "B": Molecule(["H", "H"], [[0, 0, 2.0], [0, 0, 2.74]])}
+>>> res = run_eda(pair, frags, list("AABB"), load_preset("fast", basis="sto-3g", device="cpu"))
 >>> bool(abs(res.e_elstat + res.e_pauli + res.e_orb - res.e_int) < 1e-10), res.e_pauli > 0
 (True, True)
 """
@@ -193,21 +194,23 @@ class EDAResult:
 
 def fragment_atom_indices(assembly: Molecule, fragment: Molecule, labels: list[str], name: str
                           ) -> np.ndarray:
-    """Assembly atom index of each fragment atom: the atoms labelled ``name``, in order.
+    """Assembly atom index of each fragment atom: the atom labelled ``name`` at its position.
 
     Examples
     --------
     >>> mol = Molecule(["H", "He", "H"], [[0, 0, 0], [0, 0, 3], [0, 0, 0.74]])
-    >>> frag = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
+    >>> frag = Molecule(["H", "H"], [[0, 0, 0.74], [0, 0, 0]])
     >>> fragment_atom_indices(mol, frag, ["A", "B", "A"], "A").tolist()
-    [0, 2]
+    [2, 0]
     """
-    atoms = np.array([k for k, lab in enumerate(labels) if lab == name], dtype=int)
-    ok = len(atoms) == len(fragment) and all(
-        assembly[int(a)].specie.symbol == site.specie.symbol
-        and np.linalg.norm(assembly[int(a)].coords - site.coords) < ATOM_TOL
-        for a, site in zip(atoms, fragment, strict=True))
-    if not ok:
+    mine = np.array([k for k, lab in enumerate(labels) if lab == name], dtype=int)
+    atoms = []
+    for site in fragment:
+        close = [int(a) for a in mine if assembly[int(a)].specie.symbol == site.specie.symbol
+                 and np.linalg.norm(assembly[int(a)].coords - site.coords) < ATOM_TOL]
+        atoms += close[:1]
+    atoms = np.array(atoms, dtype=int)
+    if len(mine) != len(fragment) or len(set(atoms.tolist())) != len(fragment):
         raise InputError(f"fragment {name} is not the assembly's atoms labelled {name} at the "
                          "same positions: cut the fragments from the assembly")
     return atoms
@@ -452,6 +455,10 @@ def run_eda(
     e_disp = raw["disp"] - sum(_fragment_dispersion(frag_mols[n], settings) for n in names)
     s_frz, s_0, s_ab = raw["solvent"]
     solvent_steps, e_solv = None, 0.0
+    if settings.solvent != "none" and None in (s_frz, s_0, s_ab):
+        raise InputError("the solvent model gave no solvent energy for a density, so the "
+                         "solvation change cannot be kept apart: run the decomposition in the "
+                         "gas phase (--set solvent=none)")
     if s_frz is not None:
         s_frags = [states[n].solvent_energy for n in names]
         if any(s is None for s in s_frags):

@@ -56,11 +56,35 @@ class NOCVPair(BaseModel):
     charge_flow: dict[str, float] = Field(
         description="electrons gained per fragment, nu (w_f(psi_k) - w_f(psi_-k)), Lowdin")
     from_fragments: list[str] = Field(description="fragments the pair takes charge from")
-    to_fragments: list[str] = Field(description="fragments the pair gives charge to")
+    to_fragments: list[str] = Field(description="fragments the pair gives charge to (both "
+                                    "empty: no net transfer between fragments)")
+    element_flow: dict[str, float] = Field(
+        default_factory=dict, description="electrons gained per element, as charge_flow")
+    from_elements: list[str] = Field(default_factory=list,
+                                     description="elements the pair takes charge from")
+    to_elements: list[str] = Field(default_factory=list,
+                                   description="elements the pair gives charge to")
     fragment_weights_plus: dict[str, float]
     fragment_weights_minus: dict[str, float]
     element_weights_plus: dict[str, float]
     element_weights_minus: dict[str, float]
+
+
+def pair_route(pair: NOCVPair | dict[str, Any]) -> str:
+    """``'NH3 -> BH3'`` for a pair that moves charge between fragments, else its elements in
+    brackets (``'[O -> Mo]'``: a symmetric channel with no net transfer between fragments).
+
+    Examples
+    --------
+    >>> pair_route({"from_fragments": [], "to_fragments": [], "from_elements": ["O"],
+    ...             "to_elements": ["Mo"]})
+    '[O -> Mo]'
+    """
+    get = pair.get if isinstance(pair, dict) else lambda key: getattr(pair, key)
+    if get("from_fragments") or get("to_fragments"):
+        return f"{','.join(get('from_fragments')) or '-'} -> {','.join(get('to_fragments')) or '-'}"
+    givers, takers = get("from_elements") or [], get("to_elements") or []
+    return f"[{','.join(givers) or '-'} -> {','.join(takers) or '-'}]"
 
 
 class EDADoc(SystemRecord):
@@ -115,7 +139,9 @@ class EDADoc(SystemRecord):
             "e_int_ev": t.e_int_ha * HARTREE_TO_EV,
             "pairs": [{"nu": p.nu, "spin": p.spin, "e_kcal_mol": p.e_ha * kcal,
                        "e_ev": p.e_ha * HARTREE_TO_EV, "from_fragments": p.from_fragments,
-                       "to_fragments": p.to_fragments, "charge_flow_e": p.charge_flow}
+                       "to_fragments": p.to_fragments, "charge_flow_e": p.charge_flow,
+                       "from_elements": p.from_elements, "to_elements": p.to_elements,
+                       "route": pair_route(p)}
                       for p in pairs],
             "conventions": {"basis": self.basis_convention, "spin": self.spin_convention,
                             "solvent": self.solvent_convention},

@@ -11,9 +11,9 @@ Examples
 --------
 >>> from pymatgen.core import Molecule
 >>> from superatom.calc_settings import load_preset
->>> ne2 = Molecule(["Ne", "Ne"], [[0, 0, 0], [0, 0, 2.2]],
-...                site_properties={"fragment": ["A", "B"]})
->>> doc = compute_eda(ne2, load_preset("fast", basis="sto-3g", device="cpu"))[0]
+>>> h4 = Molecule(["H"] * 4, [[0, 0, 0], [0, 0, 0.74], [0, 0, 2.0], [0, 0, 2.74]],
+...               site_properties={"fragment": ["A", "A", "B", "B"]})
+>>> doc = compute_eda(h4, load_preset("fast", basis="sto-3g", device="cpu"))[0]
 >>> doc.doc_type, doc.terms.e_pauli_ha > 0, abs(doc.terms.residual_ha) < 1e-10
 ('eda', True, True)
 """
