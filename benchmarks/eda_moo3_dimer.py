@@ -2,8 +2,9 @@
 CPU in minutes (def2 ECP on Mo): terms, leading NOCV channels, timings, one JSON line.
 
 Each MoO3 unit keeps its two terminal O and one of the two bridging O; the dimer forms by two
-O(bridge) -> Mo donations, so the two leading channels are expected to be a degenerate-like
-pair moving charge between the units in both directions, with the ETS sum close to E_orb.
+O(bridge) -> Mo bonds. The two units are equivalent, so each NOCV channel is a symmetric
+combination that moves no net charge between them; its flow per element (Lowdin) is printed
+instead.
 
 Usage::
 
@@ -22,6 +23,7 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_KCAL_MOL
 from superatom.calc_settings import load_preset
+from superatom.schemas.eda import pair_route
 from superatom.workflows.eda import compute_eda
 
 MO_X = 1.45  # Angstrom: Mo at +-x, bridging O at +-y (Mo-O(bridge) 1.88 A)
@@ -65,7 +67,9 @@ def main() -> None:
         "n_core_ecp": result.assembly_result.n_core_ecp if result.assembly_result else None,
         **{k: round(v, 2) for k, v in doc.summary().items() if k.endswith("_kcal_mol")},
         "pairs": [{"k": p.k, "nu": round(p.nu, 3), "e_kcal_mol": round(p.e_ha * kcal, 2),
-                   "from": p.from_fragments, "to": p.to_fragments} for p in pairs],
+                   "route": pair_route(p),
+                   "element_flow_e": {k: round(v, 3) for k, v in p.element_flow.items()}}
+                  for p in pairs],
         "scf_s": scf_s, "decomposition_s": round(wall - sum(scf_s.values()), 1),
         "wall_s": round(wall, 1),
     }
