@@ -258,6 +258,15 @@ def _xyz(atoms: list[tuple], labels: list[str], charge: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read_cube(path) -> tuple[np.ndarray, float]:
+    """Values and voxel volume (Bohr^3) of a Gaussian cube file."""
+    lines = path.read_text().splitlines()
+    natm = abs(int(lines[2].split()[0]))
+    axes = np.array([[float(x) for x in lines[3 + k].split()[1:4]] for k in range(3)])
+    values = np.array([float(x) for line in lines[6 + natm:] for x in line.split()])
+    return values, abs(np.linalg.det(axes))
+
+
 def test_cli_eda_json_reuse_analyze_and_report(tmp_path):
     import json
 
@@ -285,9 +294,11 @@ def test_cli_eda_json_reuse_analyze_and_report(tmp_path):
     top = data["pairs"][0]
     assert set(top) >= {"nu", "e_kcal_mol", "from_fragments", "to_fragments"}
     assert top["from_fragments"] == ["NH3"] and top["to_fragments"] == ["BH3"]
-    # the cube of the sigma-donation pair integrates to zero net charge (a deformation)
+    # the cube of the donation pair integrates to zero net charge (a deformation density)
     cube = tmp_path / "cubes" / "nocv_restricted_1.cube"
-    assert data["cubes"][0] == str(cube) and cube.stat().st_size > 10_000
+    assert data["cubes"][0] == str(cube)
+    values, voxel = _read_cube(cube)
+    assert abs(values.sum() * voxel) < 0.03 < np.abs(values).sum() * voxel
     # a second run reuses the stored SCFs and the decomposition
     again = json.loads(runner.invoke(app, args[:-2]).stdout)
     assert again["e_orb_kcal_mol"] == data["e_orb_kcal_mol"]
@@ -318,3 +329,50 @@ def test_cli_eda_json_reuse_analyze_and_report(tmp_path):
     assert "Energy decomposition" in summary and "NH3 -> BH3" in summary
     assert (tmp_path / "report" / "eda_ammonia-borane.png").stat().st_size > 10_000
     assert any(f.endswith("eda_ammonia-borane.svg") for f in report["files"])
+
+
+def test_interaction_flow_step_uses_the_flow_scfs_and_is_reused(tmp_path):
+    from jobflow import run_locally
+
+    from superatom.db import open_store
+    from superatom.schemas.eda import EDADoc
+    from superatom.workflows.frontier import FrontierOrbitalMaker
+    from superatom.workflows.interaction import InteractionFlowMaker
+    from superatom.workflows.xtb import XtbFrontierMaker
+
+    store = open_store(tmp_path / "db")
+    maker = InteractionFlowMaker(frontier_maker=FrontierOrbitalMaker(settings=FAST))
+    flow = maker.make(adduct())
+    run_locally(flow, store=store, log=False, ensure_success=True)
+    jobs = {job.name: job for job in flow.jobs}
+    store.connect()
+    doc = EDADoc.model_validate(
+        store.query_one({"uuid": jobs["energy decomposition"].uuid})["output"])
+    frontier = {name: store.query_one({"uuid": jobs[name].uuid}, properties=["output"])
+                ["output"] for name in ("frontier NH3", "frontier BH3", "frontier assembly")}
+    # linked to the flow's own SCFs by uuid and input hash
+    assert doc.assembly_uuid == jobs["frontier assembly"].uuid
+    assert doc.fragment_uuids == {"NH3": jobs["frontier NH3"].uuid,
+                                  "BH3": jobs["frontier BH3"].uuid}
+    assert doc.assembly_input_hash == frontier["frontier assembly"]["input_hash"]
+    assert doc.fragment_input_hashes["BH3"] == frontier["frontier BH3"]["input_hash"]
+    assert doc.e_assembly_ha == frontier["frontier assembly"]["e_tot_ha"]
+    # the same decomposition as a standalone run that converges its own SCFs
+    alone = compute_eda(adduct(), FAST)[0].terms
+    for key in ("e_int_ha", "e_elstat_ha", "e_pauli_ha", "e_orb_ha"):
+        assert getattr(doc.terms, key) == pytest.approx(getattr(alone, key), abs=2e-7)
+    # a second flow reuses the stored decomposition by its input hash
+    again = maker.make(adduct())
+    run_locally(again, store=store, log=False, ensure_success=True)
+    second = store.query_one({"uuid": again.jobs[-1].uuid})["output"]
+    assert second["reused_from"] == jobs["energy decomposition"].uuid
+    # off on request, and refused where it cannot run
+    assert "energy decomposition" not in [
+        j.name for j in InteractionFlowMaker(frontier_maker=FrontierOrbitalMaker(settings=FAST),
+                                             eda=False).make(adduct()).jobs]
+    with pytest.raises(InputError, match="DFT frontier Maker"):
+        InteractionFlowMaker(frontier_maker=XtbFrontierMaker(), eda=True).make(adduct())
+    h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]],
+                  site_properties={"fragment": ["A", "B"]})
+    assert len(InteractionFlowMaker(frontier_maker=FrontierOrbitalMaker(settings=FAST)).make(
+        h2).jobs) == 4  # two H atoms (doublets) in a singlet: no decomposition by default
