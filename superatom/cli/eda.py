@@ -45,7 +45,7 @@ def parse_assignments(items: list[str] | None, option: str) -> dict[str, int]:
 
 def terms_table(doc) -> Table:
     """Rich table of the decomposition in kcal/mol and eV."""
-    table = Table(title=f"{doc.name}: energy decomposition  [{doc.method}]")
+    table = Table(title=f"{doc.name}: energy decomposition")
     for column in ("term", "kcal/mol", "eV"):
         table.add_column(column, justify="left" if column == "term" else "right")
     for key, label in TERMS:
@@ -54,17 +54,25 @@ def terms_table(doc) -> Table:
             continue
         table.add_row(label, f"{value * HARTREE_TO_KCAL_MOL:.2f}",
                       f"{value * HARTREE_TO_EV:.4f}")
-    table.caption = (f"ETS error {doc.terms.ets_error_ha * HARTREE_TO_KCAL_MOL:+.2f} kcal/mol; "
-                     f"{doc.basis_convention}; {doc.solvent_convention}")
     return table
+
+
+def conventions_text(doc) -> str:
+    """Method, ETS error and conventions of one decomposition, a few short lines."""
+    ets = doc.terms.ets_error_ha * HARTREE_TO_KCAL_MOL
+    lines = [doc.method, f"ETS sum - E_orb = {ets:+.2f} kcal/mol (transition-state error)",
+             doc.basis_convention, doc.spin_convention, f"solvent: {doc.solvent_convention}"]
+    return "\n".join(lines)
 
 
 def pairs_table(doc, n_pairs: int) -> Table:
     """Rich table of the leading NOCV pairs (by energy)."""
+    from rich.markup import escape
+
     from superatom.schemas.eda import pair_route
 
     table = Table(title="leading NOCV pairs (ETS energies)")
-    table.caption = "[elements]: no net charge between fragments; the elements it moves"
+    table.caption = escape("[elements]: no net charge between fragments; the elements it moves")
     for column in ("k", "spin", "nu (e)", "kcal/mol", "eV", "from -> to", "charge moved (e)"):
         table.add_column(column, justify="left" if column in ("spin", "from -> to")
                          else "right")
@@ -72,7 +80,7 @@ def pairs_table(doc, n_pairs: int) -> Table:
         moved = max((v for v in pair.charge_flow.values()), default=0.0)
         table.add_row(str(pair.k), pair.spin, f"{pair.nu:.3f}",
                       f"{pair.e_ha * HARTREE_TO_KCAL_MOL:.2f}", f"{pair.e_ha * HARTREE_TO_EV:.3f}",
-                      pair_route(pair), f"{moved:.3f}")
+                      escape(pair_route(pair)), f"{moved:.3f}")
     return table
 
 
@@ -82,6 +90,7 @@ def show_eda(doc, n_pairs: int, as_json: bool, extra: dict[str, Any] | None = No
         print_json({**doc.summary(n_pairs), **(extra or {})})
         return
     console.print(terms_table(doc))
+    console.print(conventions_text(doc), highlight=False, markup=False)
     console.print(pairs_table(doc, n_pairs))
 
 
