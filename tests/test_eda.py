@@ -111,9 +111,28 @@ def test_cross_check_against_direct_pyscf(ammonia_borane):
     mf_a, mf_b, mf_ab = scf(mole(NH3)), scf(mole(BH3)), scf(mole(NH3 + BH3))
     e_int = mf_ab.e_tot - mf_a.e_tot - mf_b.e_tot
     assert doc.terms.e_int_ha == pytest.approx(e_int, abs=1e-6)
-    p_frz = block_diag(mf_a.make_rdm1(), mf_b.make_rdm1())
+    p_a, p_b = mf_a.make_rdm1(), mf_b.make_rdm1()
+    p_frz = block_diag(p_a, p_b)
     e_frz = mf_ab.energy_tot(dm=p_frz) - mf_a.e_tot - mf_b.e_tot
     assert doc.terms.e_frozen_ha == pytest.approx(e_frz, abs=1e-6)
+    # classical Coulomb energy of the two frozen fragments, from 1/r integrals per nucleus
+    mol = mf_ab.mol
+    n_a = len(NH3)
+    emb_a, emb_b = block_diag(p_a, 0 * p_b), block_diag(0 * p_a, p_b)
+
+    def nuclei(atoms):
+        v = 0
+        for atom in atoms:
+            with mol.with_rinv_at_nucleus(atom):
+                v = v - mol.atom_charge(atom) * mol.intor("int1e_rinv")
+        return v
+
+    coords = mol.atom_coords()
+    e_nn = sum(mol.atom_charge(i) * mol.atom_charge(j) / np.linalg.norm(coords[i] - coords[j])
+               for i in range(n_a) for j in range(n_a, mol.natm))
+    e_elstat = (e_nn + np.sum(emb_a * nuclei(range(n_a, mol.natm)))
+                + np.sum(emb_b * nuclei(range(n_a))) + np.sum(emb_a * mf_ab.get_j(dm=emb_b)))
+    assert doc.terms.e_elstat_ha == pytest.approx(e_elstat, abs=1e-6)
 
 
 def test_terms_vanish_when_fragments_are_pulled_apart(ammonia_borane):

@@ -319,9 +319,9 @@ class Functional:
         """Kohn-Sham matrix at ``dm``: (nao, nao) restricted, (2, nao, nao) unrestricted."""
         return _numpy(self.mf.get_fock(dm=self._dm(dm)))
 
-    def coulomb(self, dms: np.ndarray) -> np.ndarray:
-        """J matrices of a stack of total densities."""
-        return _numpy(self.mf.get_j(dm=_to_device(dms, self.device)))
+    def coulomb_energy(self, dm: np.ndarray) -> float:
+        """``Tr(P J[P])`` of a total density P (Hartree, twice the Hartree energy)."""
+        return float(np.sum(dm * _numpy(self.mf.get_j(dm=_to_device(dm, self.device)))))
 
     def dispersion(self) -> float:
         return float(_numpy(self.mf.get_dispersion())) if getattr(self.mf, "disp", None) else 0.0
@@ -411,8 +411,11 @@ def run_eda(
     occupied = [embed_occupied(states[n], m, nao) for n, m in zip(names, aos, strict=True)]
     n_spin = np.array([[c.shape[1] for c in occ] for occ in occupied])
     _check_spin(restricted, n_spin, names, mol)
-    frag_dm = np.array([[c @ c.T for c in occ] for occ in occupied])  # (nfrag, 2, nao, nao)
-    p_frz = frag_dm.sum(axis=0)
+
+    def fragment_density(k: int) -> np.ndarray:  # total density of fragment k, AO basis
+        return sum(c @ c.T for c in occupied[k])
+
+    p_frz = np.array([sum(occ[s] @ occ[s].T for occ in occupied) for s in range(2)])
     assembly_run = None
     if assembly_result is None:
         guess = p_frz.sum(axis=0) if restricted else p_frz
@@ -432,8 +435,9 @@ def run_eda(
         p_0 = np.array([c @ c.T for c in c_0])
         e_0, s_0 = functional.energy(p_0)
         fock = functional.fock(0.5 * (p_0 + p_ab))
-        totals = frag_dm.sum(axis=1)
-        coulomb = functional.coulomb(totals)
+        # sum_(f<g) Tr(P_f J[P_g]) = (Tr(P J[P]) - sum_f Tr(P_f J[P_f])) / 2, one at a time
+        own = sum(functional.coulomb_energy(fragment_density(k)) for k in range(len(names)))
+        coulomb = 0.5 * (functional.coulomb_energy(p_frz.sum(axis=0)) - own)
         return {"e_check": e_check, "e_frz": e_frz, "e_0": e_0, "overlap": overlap,
                 "p_0": p_0, "fock": fock, "coulomb": coulomb, "disp": functional.dispersion(),
                 "solvent": (s_frz, s_0, s_ab), "device": device}
@@ -443,15 +447,15 @@ def run_eda(
         raise InputError(f"the assembly's SCF energy ({ab.e_tot:.8f} Ha) is not the functional's "
                          f"value of its density ({raw['e_check']:.8f} Ha): compute the assembly "
                          "with the same settings")
-    totals = frag_dm.sum(axis=1)
     v_tot = _nuclear_potential(mol)
     e_elstat = float(mol.energy_nuc() - sum(m.energy_nuc() for m in frag_mols.values()))
+    e_elstat += raw["coulomb"]
     for k, name in enumerate(names):
-        own = np.zeros((nao, nao))
-        own[np.ix_(aos[k], aos[k])] = _nuclear_potential(frag_mols[name])
-        e_elstat += float(np.sum(totals[k] * (v_tot - own)))
-        for j in range(k + 1, len(names)):
-            e_elstat += float(np.sum(totals[k] * raw["coulomb"][j]))
+        # the other fragments' nuclei and ECP cores acting on fragment k's electrons
+        density = fragment_density(k)
+        e_elstat += float(np.sum(density * v_tot))
+        e_elstat -= float(np.sum(density[np.ix_(aos[k], aos[k])]
+                                 * _nuclear_potential(frag_mols[name])))
     e_disp = raw["disp"] - sum(_fragment_dispersion(frag_mols[n], settings) for n in names)
     s_frz, s_0, s_ab = raw["solvent"]
     solvent_steps, e_solv = None, 0.0
