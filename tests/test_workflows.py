@@ -131,6 +131,8 @@ def test_campaign_end_to_end_reuse_and_report(campaign_dir):
     assert rows[0].startswith("name,system_class,role")
     assert (report / "correlation_water-dimer.png").stat().st_size > 10_000
     assert (report / "chain_h2-chain.png").stat().st_size > 10_000
+    assert "Energy decomposition" in summary  # the interaction's EDA step, with its figure
+    assert (report / "eda_water-dimer.png").stat().st_size > 10_000
     assert "positive (unbound) HOMO" not in summary  # all neutral or solvated here
     chains = (report / "chains.csv").read_text()
     assert "gap_infinite_ev" in chains
