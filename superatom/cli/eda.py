@@ -141,7 +141,8 @@ def write_pair_cubes(doc, result, assembly, settings, folder: Path, n_pairs: int
 def run_eda_flow(molecule, preset: str, overrides: dict, db: str | None, force: bool,
                  name: str | None, charges: dict[str, int], mults: dict[str, int]):
     """Fragment and assembly frontier jobs plus the decomposition, through jobflow into the
-    store. Returns the stored EDA document, its job uuid and the frontier documents."""
+    store. Returns the stored EDA document, its job uuid, a loader of the frontier documents
+    (arrays included) and the settings."""
     import warnings
 
     from jobflow import run_locally
@@ -164,8 +165,11 @@ def run_eda_flow(molecule, preset: str, overrides: dict, db: str | None, force: 
     by_name = {job.name: job for job in flow.jobs}
     eda_job = by_name["energy decomposition"]
     doc = EDADoc.model_validate(store.query_one({"uuid": eda_job.uuid})["output"])
-    frontier = [load_result(j.uuid, store=store) for j in flow.jobs
+
+    def frontier() -> list:  # fragments' then the assembly's documents, arrays included
+        return [load_result(j.uuid, store=store) for j in flow.jobs
                 if j.name.startswith("frontier ")]
+
     return doc, eda_job.uuid, frontier, maker.settings
 
 
@@ -237,8 +241,9 @@ def register(app: typer.Typer) -> None:
         if cubes is not None:
             from superatom.workflows.eda import eda_of_documents, stored_partition
 
-            result = eda_of_documents(frontier[:-1], frontier[-1], settings)
-            assembly = stored_partition(frontier[:-1], frontier[-1])[0]
+            docs = frontier()
+            result = eda_of_documents(docs[:-1], docs[-1], settings)
+            assembly = stored_partition(docs[:-1], docs[-1])[0]
             written = [str(p) for p in write_pair_cubes(doc, result, assembly, settings,
                                                         cubes, pairs)]
         show_eda(doc, pairs, as_json, {"uuid": uuid, "cubes": written})

@@ -147,8 +147,8 @@ def eda_analysis(monomer_docs: list[Any], assembly_doc: Any, settings: CalcSetti
     """Energy decomposition of a flow's assembly from its converged fragment and assembly
     SCFs (no new SCF); a stored identical decomposition is reused."""
     store = getattr(CURRENT_JOB, "store", None)
-    monomers = [parse_document(with_arrays(store, d)) for d in monomer_docs]
-    whole = parse_document(with_arrays(store, assembly_doc))
+    monomers = [parse_document(d) for d in monomer_docs]
+    whole = parse_document(assembly_doc)
     assembly, fragments = stored_partition(monomers, whole)
     metadata = {"name": name or whole.name, "campaign": campaign, "system_class": system_class}
     job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
@@ -160,6 +160,8 @@ def eda_analysis(monomer_docs: list[Any], assembly_doc: Any, settings: CalcSetti
     links = {"assembly_uuid": whole.job_uuid,
              "fragment_uuids": {n: d.job_uuid for n, d in zip(fragments, monomers,
                                                               strict=True)}}
+    monomers = [parse_document(with_arrays(store, d)) for d in monomers]  # arrays only now
+    whole = parse_document(with_arrays(store, whole))
     result = eda_of_documents(monomers, whole, settings)
     doc = build_eda_doc(assembly, fragments, settings, result, metadata, links)
     doc.job_uuid = job_uuid
