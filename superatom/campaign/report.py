@@ -59,9 +59,48 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+COLUMN_TITLES = {
+    "name": "name", "system_class": "class", "role": "role", "n_units": "n",
+    "formula": "formula", "charge": "charge", "multiplicity": "2S+1", "method": "method",
+    "homo_ev": "HOMO (eV)", "lumo_ev": "LUMO (eV)", "gap_ev": "gap (eV)",
+    "homo_monomer_ev": "highest monomer HOMO (eV)", "homo_reference": "HOMO reference",
+    "homo_assembly_ev": "assembly HOMO (eV)", "scf_guess": "SCF guess", "gaps_ev": "gaps (eV)",
+}
+
+
+def column_title(key: str) -> str:
+    """Table header of a report column (CSV files keep the keys).
+
+    Examples
+    --------
+    >>> column_title("homo_ev"), column_title("gap_change_ev"), column_title("tau_homo_ev")
+    ('HOMO (eV)', 'gap change (eV)', 'tau homo (eV)')
+    """
+    from superatom.schemas.interaction import QUANTITIES, quantity_label
+
+    if key in COLUMN_TITLES:
+        return COLUMN_TITLES[key]
+    if key in QUANTITIES:
+        return quantity_label(key)
+    words = key.removesuffix("_ev").replace("_", " ")
+    return f"{words} (eV)" if key.endswith("_ev") else words
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 interaction``, ``2 interactions``, ``1 chain series``.
+
+    Examples
+    --------
+    >>> plural(1, "interaction"), plural(2, "system"), plural(3, "chain series")
+    ('1 interaction', '2 systems', '3 chain series')
+    """
+    return f"{count} {noun}" if count == 1 or noun.endswith("series") else f"{count} {noun}s"
+
+
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
     """A GitHub-flavoured Markdown table of ``rows``."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = ["| " + " | ".join(column_title(c) for c in columns) + " |",
+             "|" + "---|" * len(columns)]
     for row in rows:
         lines.append("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
     return "\n".join(lines)
@@ -79,19 +118,38 @@ def _interaction_row(doc: dict) -> dict:
         "level_only") else doc["analysis"]
     homo_m = [h for h in doc["homo_monomers_ev"] if h is not None]
     gaps = [g for g in doc["gap_monomers_ev"] if g is not None]
+    levels = {"gap_monomer_ev": min(gaps) if gaps else None,
+              "gap_assembly_ev": doc["gap_assembly_ev"]}
     return {
         "name": doc["name"], "method": doc["method"], "formula": doc["assembly_formula"],
         "homo_monomer_ev": max(homo_m) if homo_m else None,
+        "homo_reference": summary.get("homo_reference"),
         "homo_assembly_ev": doc["homo_assembly_ev"],
-        "gap_monomer_ev": min(gaps) if gaps else None, "gap_assembly_ev": doc["gap_assembly_ev"],
-        "homo_shift_ev": summary.get("homo_shift_ev"),
-        "gap_change_ev": summary.get("gap_change_ev"),
-        "homo_splitting_ev": summary.get("homo_splitting_ev"),
-        "lumo_splitting_ev": summary.get("lumo_splitting_ev"),
-        "homo_participation_ratio": summary.get("homo_participation_ratio"),
-        "fo_homo_coupling_ev": summary.get("fo_homo_coupling_ev"),
+        **{key: summary.get(key, levels.get(key)) for key in INTERACTION_COLUMNS},
         "scf_guess": doc["scf_guess"], "uuid": doc["uuid"],
     }
+
+
+INTERACTION_COLUMNS = ("homo_shift_ev", "lumo_shift_ev", "gap_monomer_ev", "gap_assembly_ev",
+                       "gap_change_ev", "homo_splitting_ev", "fo_homo_splitting_ev",
+                       "lumo_splitting_ev", "fo_lumo_splitting_ev", "fo_homo_coupling_ev",
+                       "homo_participation_ratio")
+
+
+def interaction_notes(doc: dict) -> list[str]:
+    """The stated reasons why numbers of one interaction that look alike differ."""
+    if doc["analysis"].get("level_only"):
+        return []
+    return [f"{doc['name']}: {note}" for s in doc["analysis"].get("summary") or []
+            for note in s.get("notes") or []]
+
+
+def interaction_definitions() -> str:
+    """One paragraph defining every interaction quantity of the report's table."""
+    from superatom.schemas.interaction import QUANTITIES
+
+    return "Definitions: " + "; ".join(f"{QUANTITIES[k][0]} = {QUANTITIES[k][1]}"
+                                       for k in INTERACTION_COLUMNS) + "."
 
 
 def _chain_row(doc: dict) -> dict:
@@ -144,15 +202,19 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
                 for d in data["chains"] if len(set(d["n_units"])) <= 2]
     blocks: list[tuple[str, Any]] = [
         ("h1", f"Campaign `{campaign}`"),
-        ("p", f"{len(data['systems'])} systems, {len(data['interactions'])} interactions, "
-              f"{len(data['chains'])} chain series. Energies in eV."),
+        ("p", f"{plural(len(data['systems']), 'system')}, "
+              f"{plural(len(data['interactions']), 'interaction')}, "
+              f"{plural(len(data['chains']), 'chain series')}. Energies in eV."),
+        ("p", run_stamp(data)),
         ("h2", "Frontier levels per system and assembly level"),
         ("table", (_display_rows(data["systems"]), SYSTEM_COLUMNS[:-1])),
     ]
     blocks += [("figure", f) for f in figures.get("ladder", [])]
     if inter_rows:
         blocks += [("h2", "Interactions (monomer -> assembly)"),
-                   ("table", (_display_rows(inter_rows), list(inter_rows[0])[:-1]))]
+                   ("table", (_display_rows(inter_rows), list(inter_rows[0])[:-1])),
+                   ("p", interaction_definitions())]
+        blocks += [("p", f"Note: {n}") for d in data["interactions"] for n in interaction_notes(d)]
         blocks += [("figure", f) for key in ("correlation", "shifts") for f in figures[key]]
     if chain_rows:
         columns = [c for c in dict.fromkeys(k for row in chain_rows for k in row) if c != "uuid"]
@@ -176,6 +238,48 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
     return {"data": data, "files": [str(f) for f in files], "warnings": warnings}
 
 
+def run_stamp(data: dict[str, list[dict]]) -> str:
+    """When the campaign's results were computed and with which codes (from the documents)."""
+    from datetime import UTC, datetime
+
+    docs = [d for group in data.values() for d in group]
+    dates = sorted(str(d["created_at"])[:16].replace("T", " ") for d in docs
+                   if d.get("created_at"))
+    versions: dict[str, set[str]] = {}
+    for doc in docs:
+        for code, version in (doc.get("versions") or {}).items():
+            versions.setdefault(code, set()).add(str(version))
+    codes = ", ".join(f"{code} {'/'.join(sorted(v))}" for code, v in sorted(versions.items()))
+    when = f"computed {dates[0]} to {dates[-1]} UTC" if dates else "no results stored"
+    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    return f"Results {when}; report written {made} UTC. Codes: {codes or 'not recorded'}."
+
+
+def figure_caption(path: Path) -> str:
+    """Caption of a report figure from its file name.
+
+    Examples
+    --------
+    >>> figure_caption(Path("correlation_MoO3_2.svg"))
+    'Orbital correlation diagram: MoO3_2'
+    >>> figure_caption(Path("levels.svg"))
+    'Frontier levels of every system'
+    """
+    kinds = {"levels": "Frontier levels of every system",
+             "level_shifts": "HOMO/LUMO of the monomers and the assembly per interaction"}
+    prefixes = {"correlation_": "Orbital correlation diagram", "chain_": "Chain scaling fit",
+                "dos_": "Density of states"}
+    stem = path.stem
+    if stem in kinds:
+        return kinds[stem]
+    if stem.startswith("levels_"):
+        return f"Frontier levels, {stem.removeprefix('levels_')} tier"
+    for prefix, text in prefixes.items():
+        if stem.startswith(prefix):
+            return f"{text}: {stem.removeprefix(prefix)}"
+    return stem
+
+
 def render_markdown(blocks: list[tuple[str, Any]]) -> str:
     """Markdown of report blocks (``h1``, ``h2``, ``p``, ``table``, ``figure``)."""
     lines: list[str] = []
@@ -190,7 +294,7 @@ def render_markdown(blocks: list[tuple[str, Any]]) -> str:
             lines += [markdown_table(*value), ""]
         elif kind == "figure" and value.suffix == ".png":
             lines += [f"![{value.stem}]({value.name}) ([SVG]({value.with_suffix('.svg').name}))",
-                      ""]
+                      f"*{figure_caption(value)}*", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -206,17 +310,20 @@ def render_html(blocks: list[tuple[str, Any]], title: str) -> str:
             body.append(f"<p>{escape(value)}</p>")
         elif kind == "table":
             rows, columns = value
-            head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+            head = "".join(f"<th>{escape(column_title(c))}</th>" for c in columns)
             cells = ["<tr>" + "".join(f"<td>{escape(_fmt(r.get(c)))}</td>" for c in columns)
                      + "</tr>" for r in rows]
-            body.append(f"<table><tr>{head}</tr>{''.join(cells)}</table>")
+            body.append(f"<div class='wide'><table><tr>{head}</tr>{''.join(cells)}"
+                        "</table></div>")
         elif kind == "figure" and value.suffix == ".svg":
             svg = value.read_text()
-            body.append(f"<figure>{svg[svg.find('<svg'):]}<figcaption>{escape(value.stem)}"
+            body.append(f"<figure>{svg[svg.find('<svg'):]}<figcaption>{escape(figure_caption(value))}"
                         "</figcaption></figure>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}"
-             "table{border-collapse:collapse;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+             ".wide{overflow-x:auto;max-width:100%}"
+             "table{border-collapse:collapse;font-size:12px}"
+             "th{max-width:7em;white-space:normal;vertical-align:bottom}"
+             "td,th{border:1px solid #ccc;padding:2px 5px;text-align:right}"
              "figure svg{max-width:100%;height:auto}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")

@@ -186,33 +186,44 @@ def _optical(doc, store, nstates: int, measured: float | None, as_json: bool,
               highlight=False)
 
 
+SUMMARY_ROWS = ("homo_splitting_ev", "lumo_splitting_ev", "homo_centroid_shift_ev",
+                "lumo_centroid_shift_ev", "homo_shift_ev", "lumo_shift_ev", "gap_monomer_ev",
+                "gap_assembly_ev", "gap_change_ev", "fo_homo_coupling_ev", "fo_lumo_coupling_ev",
+                "fo_homo_site_difference_ev", "fo_lumo_site_difference_ev",
+                "fo_homo_splitting_ev", "fo_lumo_splitting_ev", "homo_participation_ratio",
+                "lumo_participation_ratio")
+
+
+def _shifts(shifts: dict[str, float], reference: str | None) -> str:
+    return " ".join(f"{k}:{v:+.3f}" + ("*" if k == reference else "")
+                    for k, v in shifts.items())
+
+
 def _summary_table(res) -> Table:
+    from superatom.schemas.interaction import quantity_label
+
     table = Table(title=f"{' + '.join(res.monomers)} -> {res.assembly}")
     table.add_column("quantity")
     for s in res.summary:
         table.add_column(s.spin)
-    rows = [
-        ("HOMO splitting (eV)", "homo_splitting_ev"),
-        ("LUMO splitting (eV)", "lumo_splitting_ev"),
-        ("HOMO centroid shift (eV)", "homo_centroid_shift_ev"),
-        ("LUMO centroid shift (eV)", "lumo_centroid_shift_ev"),
-        ("HOMO shift (eV)", "homo_shift_ev"),
-        ("LUMO shift (eV)", "lumo_shift_ev"),
-        ("gap monomer (eV)", "gap_monomer_ev"),
-        ("gap assembly (eV)", "gap_assembly_ev"),
-        ("gap change (eV)", "gap_change_ev"),
-        ("FO J_eff HOMO (eV)", "fo_homo_coupling_ev"),
-        ("FO J_eff LUMO (eV)", "fo_lumo_coupling_ev"),
-        ("FO splitting HOMO (eV)", "fo_homo_splitting_ev"),
-        ("FO splitting LUMO (eV)", "fo_lumo_splitting_ev"),
-        ("HOMO participation ratio", "homo_participation_ratio"),
-        ("LUMO participation ratio", "lumo_participation_ratio"),
-    ]
-    for title, key in rows:
-        table.add_row(title, *[cell(getattr(s, key)) for s in res.summary])
+    for key in SUMMARY_ROWS:
+        table.add_row(quantity_label(key), *[cell(getattr(s, key)) for s in res.summary])
+    table.add_row("HOMO shift per monomer (* = highest HOMO)",
+                  *[_shifts(s.homo_shifts_ev, s.homo_reference) for s in res.summary])
+    table.add_row("LUMO shift per monomer (* = lowest LUMO)",
+                  *[_shifts(s.lumo_shifts_ev, s.lumo_reference) for s in res.summary])
     table.add_row("HOMO on fragments", *[_top(s.homo_fragment_weights) for s in res.summary])
     table.add_row("LUMO on fragments", *[_top(s.lumo_fragment_weights) for s in res.summary])
     return table
+
+
+def _compare_help() -> str:
+    from superatom.schemas.interaction import QUANTITIES
+
+    lines = ["Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings.",
+             "", "Quantities (eV):", ""]
+    lines += [f"{label}: {text}." for label, text in QUANTITIES.values()]
+    return "\n\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
@@ -267,7 +278,7 @@ def register(app: typer.Typer) -> None:
         else:
             _export(doc, picks, out, as_json, uuid)
 
-    @app.command("compare")
+    @app.command("compare", help=_compare_help())
     @handle_errors
     def compare(
         uuids: list[str] = typer.Argument(
@@ -301,6 +312,10 @@ def register(app: typer.Typer) -> None:
             print_json(res.model_dump())
             return
         console.print(_summary_table(res))
+        notes = [f"{s.spin}: {n}" if len(res.summary) > 1 else n
+                 for s in res.summary for n in s.notes]
+        for note in notes:
+            console.print(f"note: {note}", highlight=False)
         for chan in res.fragment_orbitals.channels:
             table = Table(title=f"fragment-orbital couplings ({chan.spin})")
             for column in ("pair", "FO", "S", "J (eV)", "J_eff (eV)", "splitting (eV)"):
