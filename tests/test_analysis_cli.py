@@ -147,3 +147,30 @@ def test_analyze_optical_gap_matches_direct_tda(app, filled_store):
     again = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
                                      "--nstates", "2", "--json"])
     assert json.loads(again.output)["reused_from"] == data["uuid"]
+
+
+def test_compare_names_and_defines_every_quantity_once(app, filled_store):
+    from pathlib import Path
+
+    from superatom.schemas.interaction import QUANTITIES, quantity_label
+
+    db, uuids = filled_store
+    runner = CliRunner()
+    table = runner.invoke(app, ["compare", uuids["mono"], uuids["mono"], uuids["dimer"],
+                                "--db", db], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    helptext = " ".join(runner.invoke(app, ["compare", "--help"],
+                                      env={"COLUMNS": "200"}).output.split())
+    docs = (Path(__file__).parents[1] / "docs" / "analysis.md").read_text()
+    for key, (label, definition) in QUANTITIES.items():
+        assert quantity_label(key) in table.output, key  # the table's name ...
+        assert f"{label}: {definition}" in helptext.replace("│", "").replace("  ", " "), key
+        assert f"| {quantity_label(key)} | `{key}` | {definition} |" in docs, key  # ... docs
+    assert "HOMO shift per monomer" in table.output
+
+
+def test_compare_with_one_monomer_for_two_fragments_is_refused(app, filled_store):
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["compare", uuids["mono"], uuids["dimer"], "--db", db])
+    assert result.exit_code == 1
+    assert result.output.startswith("error:") and "give a monomer result for B" in result.output

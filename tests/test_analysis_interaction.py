@@ -336,10 +336,15 @@ def test_non_equivalent_monomers_get_a_stated_reason():
     # the monomer HOMOs differ, the FO site energies say it, no hidden inconsistency
     assert s.fo_homo_site_difference_ev == pytest.approx(
         homo.site_energy_a_ev - homo.site_energy_b_ev)
-    for note in s.notes:
-        assert "eV" in note and ":" in note
-    if abs(s.homo_splitting_ev - s.fo_homo_splitting_ev) > 0.25 * s.fo_homo_splitting_ev:
-        assert any(n.startswith("HOMO splitting") for n in s.notes)
+    # the two-level value is almost all site-energy difference, and agrees with the MOs
+    assert s.fo_homo_splitting_ev == pytest.approx(abs(s.fo_homo_site_difference_ev), rel=0.05)
+    assert not [n for n in s.notes if "two-level" in n]
+    # the water HOMO rises, the ethylene one falls: the centroid and the shift differ in sign
+    # and the note names the splitting that explains it
+    level = next(lev for lev in res.correlation.channels[0].levels if lev.label == "HOMO")
+    assert (level.centroid_shift_ev > 0) != (s.homo_shift_ev > 0)
+    assert any(n.startswith("HOMO centroid shift") and f"split by {level.splitting_ev:.3f} eV"
+               in n for n in s.notes)
 
 
 def test_one_monomer_for_a_two_fragment_assembly_is_an_error(mono, dimer):
