@@ -176,3 +176,24 @@ def test_plain_functions_take_atoms_molecules_and_preset_names():
         compute_frontier(mol, 3)
     with pytest.raises(InputError, match="unknown preset"):
         compute_frontier(mol, "best")
+
+
+def test_report_tables_use_one_formula_notation_and_readable_headers(report):
+    import csv
+
+    out, _ = report
+    with (out / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    water = next(r for r in rows if r["name"] == "water")
+    assert water["formula"] == display_formula(water["formula_stored"], 0) == "H2O"
+    assert water["formula_stored"] != water["formula"]  # the stored one, beside
+    html = (out / "report.html").read_text()
+    headers = re.findall(r"<th>([^<]*)</th>", html)
+    assert "HOMO (eV)" in headers and "HOMO splitting (eV)" in headers
+    assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]  # no keys
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", html)
+    assert captions and not [c for c in captions if c.startswith(("correlation_", "dos_"))]
+    assert "1 interaction," in html and "1 interactions" not in html
+    assert "Codes: " in html and "pyscf" in html and "Results computed 20" in html
+    assert "Definitions: HOMO shift = assembly HOMO - highest monomer HOMO" in html
+    assert "overflow-x:auto" in html

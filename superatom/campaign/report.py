@@ -162,10 +162,19 @@ def _chain_row(doc: dict) -> dict:
 
 
 def _display_rows(rows: list[dict]) -> list[dict]:
-    """Rows with formulas as chemists write them (Hill order, [PW12O40]3-)."""
+    """Rows with formulas as chemists write them (Hill order, [PW12O40]3-), the stored
+    formula beside as ``formula_stored``."""
     from superatom.structures.notation import with_display_formula
 
-    return [with_display_formula(row) for row in rows]
+    return [{**with_display_formula(row), "formula_stored": row.get("formula")} for row in rows]
+
+
+def _csv_columns(columns: list[str]) -> list[str]:
+    """``columns`` with ``formula_stored`` right after ``formula``."""
+    out = []
+    for column in columns:
+        out += [column, "formula_stored"] if column == "formula" else [column]
+    return out
 
 
 def write_report(store: JobStore, campaign: str, out_dir: str | Path,
@@ -185,12 +194,14 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
     if data is None:
         data = collect_campaign(store, campaign)
     files = []
-    _write_csv(out / "summary.csv", data["systems"], SYSTEM_COLUMNS)
+    _write_csv(out / "summary.csv", _display_rows(data["systems"]),
+               _csv_columns(SYSTEM_COLUMNS))
     files.append(out / "summary.csv")
     inter_rows = [_interaction_row(d) for d in data["interactions"]]
     chain_rows = [_chain_row(d) for d in data["chains"]]
     if inter_rows:
-        _write_csv(out / "interactions.csv", inter_rows, list(inter_rows[0]))
+        _write_csv(out / "interactions.csv", _display_rows(inter_rows),
+                   _csv_columns(list(inter_rows[0])))
         files.append(out / "interactions.csv")
     if chain_rows:
         columns = list(dict.fromkeys(k for row in chain_rows for k in row))
@@ -227,6 +238,8 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
     unbound = [r["name"] for r in data["systems"]
                if (r.get("homo_ev") or 0) > 0 and (r.get("charge") or 0) < 0
                and (r.get("settings") or {}).get("solvent", "none") == "none"]
+    blocks += [("p", f"Note: {n}") for n in valence_notes(store if dos else None,
+                                                          data["systems"])]
     if unbound:
         blocks += [("p", f"Note: {', '.join(unbound)} have a positive (unbound) HOMO: highly "
                          "charged anions in vacuum. Compare levels only within one method; for "
@@ -393,6 +406,25 @@ def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:
     ax.set_title(f"{row['name']}  [{row.get('method', '')}]", fontsize=9)
     stem = out / f"dos_{_slug(row['name'])}"
     return [*save_png_svg(ax, stem), write_dos_csv(res, stem.with_suffix(".csv"))]
+
+
+def valence_notes(store: JobStore | None, systems: list[dict]) -> list[str]:
+    """One line per DFT system whose formal LUMO is not a valence (metal d) level."""
+    from superatom.analysis.valence import valence_frontier
+    from superatom.db.query import load_result
+
+    notes = []
+    for row in _distinct(systems) if store is not None else []:
+        if doc_type_of(row) != "frontier_orbitals":
+            continue
+        doc = load_result(row["uuid"], store=store)
+        if doc.orbitals is None:
+            continue
+        res = valence_frontier(doc)
+        if not res.formal_lumo_valence:
+            notes.append(res.summary() + ". The gap column is the formal HOMO-LUMO gap; the "
+                         "O 2p -> metal d gap is the valence gap.")
+    return notes
 
 
 def _slug(name: str) -> str:

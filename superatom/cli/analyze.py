@@ -79,6 +79,14 @@ def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False
     emit_rows(rows, list(rows[0]) if rows else ["orbital"], as_csv=as_csv,
               title=f"{res.name}: {method} composition (eV)",
               headers={"energy_ev": "E", "occupation": "occ", "participation_ratio": "PR"})
+    if as_csv:
+        return
+    from superatom.analysis.valence import valence_frontier
+
+    valence = valence_frontier(doc)
+    if not valence.formal_lumo_valence:
+        out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
+        out.print(f"note: {valence.summary()}", highlight=False)
 
 
 def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
