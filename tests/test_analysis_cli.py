@@ -174,3 +174,21 @@ def test_compare_with_one_monomer_for_two_fragments_is_refused(app, filled_store
     result = CliRunner().invoke(app, ["compare", uuids["mono"], uuids["dimer"], "--db", db])
     assert result.exit_code == 1
     assert result.output.startswith("error:") and "give a monomer result for B" in result.output
+
+
+def test_optical_without_a_bright_state_says_so_and_how_to_get_more(app, filled_store):
+    from superatom.analysis.optical import optical_gap
+    from superatom.schemas.tda import TdaDoc
+
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
+                                      "--nstates", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    store = open_store(db)
+    store.connect()
+    stored = store.query_one({"uuid": json.loads(result.output)["uuid"]})["output"]
+    doc = TdaDoc.model_validate(stored)
+    assert optical_gap(doc).note is None  # H2's sigma_g -> sigma_u is bright
+    dark = optical_gap(doc, bright_threshold=10.0)  # nothing is that bright: all 'dark'
+    assert dark.first_bright_ev is None
+    assert f"among the {len(dark.states)} state" in dark.note and "--nstates 10" in dark.note

@@ -186,9 +186,12 @@ def _optical(doc, store, nstates: int, measured: float | None, as_json: bool,
     if as_csv:
         return
     out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
-    out.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
-              f"{cell(res.first_bright_ev)} eV), Kohn-Sham gap {cell(res.ks_gap_ev)} eV",
-              highlight=False)
+    bright = ("" if res.first_bright_ev is None
+              else f" (first bright {cell(res.first_bright_ev)} eV)")
+    out.print(f"optical gap {res.optical_gap_ev:.3f} eV{bright}, Kohn-Sham gap "
+              f"{cell(res.ks_gap_ev)} eV", highlight=False)
+    if res.note:
+        out.print(f"note: {res.note}", highlight=False)
     out.print(f"stored as TDA result {job.uuid}"
               + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
               highlight=False)
