@@ -58,3 +58,25 @@ def test_system_without_d_metal_keeps_its_lumo():
     res = valence_frontier(water_doc())
     assert res.formal_lumo_valence and res.below_valence == []
     assert res.valence_gap_ev == pytest.approx(res.formal_gap_ev)
+
+
+def test_molybdate_pdos_plot_is_lowdin_nonnegative_with_metal_d_and_o_p():
+    from superatom.analysis.dos import density_of_states
+    from superatom.analysis.plots import plot_dos
+
+    doc = molybdate_doc()
+    mulliken = density_of_states(doc, method="mulliken")
+    lowdin = density_of_states(doc, method="lowdin")
+    # the reason for the default: Mulliken O shares go negative on diffuse virtuals
+    assert min(min(c) for c in mulliken.pdos["element"].values()) < -1e-3
+    assert min(min(c) for c in lowdin.pdos["element_angular"].values()) > -1e-12
+    ax = plot_dos(lowdin)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"total", "Mo-d", "O-p", "Mo-s"} <= set(labels)
+    assert "Lowdin" in ax.get_legend().get_title().get_text()
+    marks = [t.get_text() for t in ax.texts]
+    assert f"HOMO {doc.homo_ev:.2f}" in marks and f"LUMO {doc.lumo_ev:.2f}" in marks
+    # the axis spans the states, not the empty end of the grid
+    energies, total = np.asarray(lowdin.energies_ev), np.asarray(lowdin.total)
+    low, high = ax.get_xlim()
+    assert low > energies[0] and total[energies < low].max() < 1e-3 * total.max()

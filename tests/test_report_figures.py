@@ -135,7 +135,13 @@ def test_correlation_diagram_has_fragment_and_occupation_legend(report):
     ax = plot_correlation_diagram(InteractionResult(**doc["analysis"]))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "occupied" in legend and "virtual" in legend
-    assert any("W1" in t for t in legend) and any("W2" in t for t in legend)
+    assert any(t.startswith("overlap $|\\langle") for t in legend)  # mathtext, not raw
+    bar = next(a for a in ax.figure.axes if a is not ax)  # the share colour bar
+    ticks = [t.get_text() for t in bar.get_yticklabels()]
+    assert ticks == ["on W1", "shared", "on W2"]
+    assert "share" in bar.get_ylabel()
+    # fragment results named "assembly:fragment" are shown by their fragment name
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "W1"
 
 
 def test_pom_and_hill_notation():
@@ -197,3 +203,28 @@ def test_report_tables_use_one_formula_notation_and_readable_headers(report):
     assert "Codes: " in html and "pyscf" in html and "Results computed 20" in html
     assert "Definitions: HOMO shift = assembly HOMO - highest monomer HOMO" in html
     assert "overflow-x:auto" in html
+
+
+def test_level_ladder_never_mixes_methods_on_one_axis():
+    from superatom.analysis.plots import plot_level_ladders
+
+    systems = [
+        {"name": "PW12", "system_class": "pom", "method": "GFN2-xTB (gbsa water)",
+         "homo_ev": -15.9, "lumo_ev": -12.7, "gap_ev": 3.2},
+        {"name": "MoO4", "system_class": "oxo", "method": "RKS-PBE0/def2-svp DF C-PCM(eps=78.36)",
+         "homo_ev": -6.1, "lumo_ev": 0.8, "gap_ev": 6.9},
+        {"name": "W6O19", "system_class": "pom", "method": "GFN2-xTB (gbsa water)",
+         "homo_ev": -15.0, "lumo_ev": -11.3, "gap_ev": 3.7},
+    ]
+    ax = plot_level_ladders(systems, label_key="name")
+    panels = ax.figure.axes
+    assert len(panels) == 2
+    for panel in panels:
+        method = panel.get_title().split("  ")[0]
+        ticks = [t.get_text() for t in panel.get_xticklabels()]
+        expected = [s["name"] for s in systems if s["method"] == method]
+        assert [t.split("\n")[0] for t in ticks] == expected  # only its own method's systems
+        short = "GFN2-xTB" if "xTB" in method else "PBE0/def2-svp PCM"
+        assert all(t.endswith(short) for t in ticks)  # method named under each system
+        low, high = panel.get_ylim()
+        assert all(low < s["homo_ev"] < high for s in systems if s["method"] == method)

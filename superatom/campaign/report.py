@@ -233,7 +233,9 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
         blocks += [("p", f"Warning: {w}") for w in warnings]
         blocks += [("figure", f) for f in figures["chain"]]
     if figures.get("dos"):
-        blocks += [("h2", "Density of states (Gaussian 0.1 eV; curves in dos_*.csv)")]
+        blocks += [("h2", "Density of states (Gaussian 0.1 eV; curves in dos_*.csv)"),
+                   ("p", "PDOS curves split each orbital by Lowdin populations, which are never "
+                         "negative (Mulliken shares can be, for diffuse basis functions).")]
         blocks += [("figure", f) for f in figures["dos"]]
     unbound = [r["name"] for r in data["systems"]
                if (r.get("homo_ev") or 0) > 0 and (r.get("charge") or 0) < 0
@@ -350,7 +352,7 @@ def _plots(data: dict[str, list[dict]], out: Path,
     from superatom.analysis.plots import (
         plot_chain,
         plot_correlation_diagram,
-        plot_level_ladder,
+        plot_level_ladders,
         plot_level_shifts,
         save_png_svg,
     )
@@ -361,8 +363,8 @@ def _plots(data: dict[str, list[dict]], out: Path,
         rows = [{**row, "label": row["name"] if row["formula"] in (row["name"], None)
                  else f"{row['name']}\n{row['formula']}"}
                 for row in _display_rows(_distinct(data["systems"]))]
-        ax = plot_level_ladder(rows)
-        ax.set_title("frontier levels by system class", pad=16)
+        ax = plot_level_ladders(rows)
+        ax.figure.suptitle("frontier levels by method and system class", fontsize=10)
         figures["ladder"] = save_png_svg(ax, out / "levels")
     for doc in data["interactions"]:
         if doc["analysis"].get("level_only"):
@@ -400,9 +402,8 @@ def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:
     doc = load_result(row["uuid"], store=store)
     if doc.orbitals is None:
         return []
-    res = density_of_states(doc, sigma_ev=0.1)
-    partition = "fragment" if len(res.pdos.get("fragment", {})) > 1 else "element"
-    ax = plot_dos(res, partition)
+    res = density_of_states(doc, sigma_ev=0.1, method="lowdin")  # never negative
+    ax = plot_dos(res)
     ax.set_title(f"{row['name']}  [{row.get('method', '')}]", fontsize=9)
     stem = out / f"dos_{_slug(row['name'])}"
     return [*save_png_svg(ax, stem), write_dos_csv(res, stem.with_suffix(".csv"))]

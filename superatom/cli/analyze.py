@@ -137,10 +137,10 @@ def _dos(doc, method, sigma, out, as_json, uuid) -> None:
     except InputError:
         d_centre = None
     folder = _out_dir(out, uuid)
-    partition = "fragment" if "fragment" in res.pdos else "element"
-    png = save_figure(plot_dos(res, partition), folder / "dos.png")
+    png = save_figure(plot_dos(res), folder / "dos.png")
     csv = write_dos_csv(res, folder / "dos.csv")
     summary = {"homo_ev": res.homo_ev, "lumo_ev": res.lumo_ev, "sigma_ev": sigma,
+               "population": method,
                "d_band_centre_ev": d_centre, "png": str(png), "csv": str(csv)}
     if as_json:
         print_json(summary)
@@ -246,7 +246,9 @@ def register(app: typer.Typer) -> None:
         uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
         what: str = typer.Option("composition", "--what",
                                  help="composition | superatom | dos | export | optical"),
-        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
+        method: str | None = typer.Option(
+            None, "--method", help="mulliken | lowdin | scpa (default: mulliken for "
+            "composition; lowdin for dos, never negative)."),
         orbitals: str | None = typer.Option(
             None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
         fragment: str | None = typer.Option(
@@ -266,6 +268,7 @@ def register(app: typer.Typer) -> None:
         """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
         if what not in WHAT:
             raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
+        method = method or ("lowdin" if what == "dos" else "mulliken")
         if method not in METHODS:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
         from superatom.db import load_result
