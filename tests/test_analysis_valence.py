@@ -78,5 +78,5 @@ def test_molybdate_pdos_plot_is_lowdin_nonnegative_with_metal_d_and_o_p():
     assert f"HOMO {doc.homo_ev:.2f}" in marks and f"LUMO {doc.lumo_ev:.2f}" in marks
     # the axis spans the states, not the empty end of the grid
     energies, total = np.asarray(lowdin.energies_ev), np.asarray(lowdin.total)
-    low, high = ax.get_xlim()
+    low, _ = ax.get_xlim()
     assert low > energies[0] and total[energies < low].max() < 1e-3 * total.max()

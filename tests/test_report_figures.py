@@ -141,7 +141,7 @@ def test_correlation_diagram_has_fragment_and_occupation_legend(report):
     assert ticks == ["on W1", "shared", "on W2"]
     assert "share" in bar.get_ylabel()
     # fragment results named "assembly:fragment" are shown by their fragment name
-    assert [t.get_text() for t in ax.get_xticklabels()][0] == "W1"
+    assert ax.get_xticklabels()[0].get_text() == "W1"
 
 
 def test_pom_and_hill_notation():

@@ -4,6 +4,7 @@ are refused (straight to DFT, never pre-screened on xTB levels)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Molecule
@@ -98,13 +99,13 @@ def test_ln_dimer_interaction_flow_at_the_xtb_tier_is_refused_when_made():
     dimer = build_structure("dimer", ln="La")
     maker = InteractionFlowMaker(frontier_maker=XtbFrontierMaker(),
                                  relax_maker=XtbFrontierMaker(relax=True))
-    with pytest.raises(InputError, match="La.*use the DFT tier"):
+    with pytest.raises(InputError, match=r"La.*use the DFT tier"):
         maker.make(dimer)
     # a plain POM pair is made (nothing runs): the check refuses only what it must
     from pymatgen.core import Molecule
 
     pair = Molecule([*MOLYBDATE.species, *MOLYBDATE.species],
-                    [*MOLYBDATE.cart_coords, *(MOLYBDATE.cart_coords + [6.0, 0, 0])],
+                    [*MOLYBDATE.cart_coords, *(MOLYBDATE.cart_coords + np.array([6.0, 0, 0]))],
                     charge=-4, site_properties={"fragment": ["a"] * 5 + ["b"] * 5})
     flow = InteractionFlowMaker(frontier_maker=XtbFrontierMaker()).make(pair)
     assert [j.name for j in flow.jobs][-1] == "interaction analysis"
