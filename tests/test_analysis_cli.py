@@ -192,3 +192,18 @@ def test_optical_without_a_bright_state_says_so_and_how_to_get_more(app, filled_
     dark = optical_gap(doc, bright_threshold=10.0)  # nothing is that bright: all 'dark'
     assert dark.first_bright_ev is None
     assert f"among the {len(dark.states)} state" in dark.note and "--nstates 10" in dark.note
+
+
+def test_superatom_table_piped_is_tsv_with_every_number(app, filled_store):
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["analyze", uuids["dimer"], "--db", db, "--what",
+                                      "superatom", "--lmax", "4"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split("\t")
+    assert header[:4] == ["orbital", "spin", "energy_ev", "character"]
+    assert {"S", "P", "D", "F", "G"} <= set(header) and "…" not in result.stdout
+    for line in lines[1:]:
+        row = dict(zip(header, line.split("\t"), strict=True))
+        weights = [float(row[k]) for k in ("S", "P", "D", "F", "G")]
+        assert 0.0 <= min(weights) and max(weights) <= 1.0

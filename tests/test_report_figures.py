@@ -228,3 +228,21 @@ def test_level_ladder_never_mixes_methods_on_one_axis():
         assert all(t.endswith(short) for t in ticks)  # method named under each system
         low, high = panel.get_ylim()
         assert all(low < s["homo_ev"] < high for s in systems if s["method"] == method)
+
+
+def test_rerun_prints_the_plan_as_tsv_and_says_what_it_recomputed(report):
+    out, _ = report
+    folder = out.parent
+    result = runner.invoke(app, ["screen", str(folder / "campaign.yaml"), "-d",
+                                 str(folder / "db"), "-o", str(folder / "again")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split("\t")
+    assert header[:3] == ["kind", "name", "tier"] and "│" not in result.stdout
+    rows = [line.split("\t") for line in lines[1:] if line.count("\t") == len(header) - 1]
+    assert {r[header.index("name")] for r in rows} >= {"water", "water-dimer", "h2-pair"}
+    counts = next(line for line in lines if " computed" in line and " reused" in line)
+    # the SCFs are reused; the analyses are redone, and the line says so and why
+    assert "interaction analysis" in counts and "chain scaling fit" in counts
+    assert "analyses are redone from the stored results" in counts
+    assert "no stored result" not in counts

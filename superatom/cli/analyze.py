@@ -117,14 +117,17 @@ def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
         return
     for res in results:
         letters = list(res.orbitals[0].weights) if res.orbitals else []
-        table = Table(title=f"{res.name}: angular character about {res.label} "
-                            f"(R = {res.radius_angstrom:.1f} A)")
-        for column in ("orbital", "E (eV)", "char.", *letters, "norm in"):
-            table.add_column(column)
-        for o in res.orbitals:
-            table.add_row(o.label, f"{o.energy_ev:.3f}", o.character,
-                          *[f"{o.weights[k]:.2f}" for k in letters], f"{o.norm_inside:.3f}")
-        console.print(table)
+        rows = [{"orbital": o.label, "spin": o.spin, "energy_ev": o.energy_ev,
+                 "character": o.character, **{k: round(o.weights[k], 3) for k in letters},
+                 "norm_inside": o.norm_inside} for o in res.orbitals]
+        # a pipe gets every column as TSV; a narrow terminal drops the highest l first
+        emit_rows(rows, ["orbital", "spin", "energy_ev", "character", *letters, "norm_inside"],
+                  title=f"{res.name}: angular character about {res.label} "
+                        f"(R = {res.radius_angstrom:.1f} A)",
+                  headers={"energy_ev": "E (eV)", "character": "char.",
+                           "norm_inside": "norm in"},
+                  keep=("orbital", "energy_ev", "character"),
+                  drop_first=("spin", *reversed(letters[2:])))
 
 
 def _dos(doc, method, sigma, out, as_json, uuid) -> None:
