@@ -93,8 +93,22 @@ def test_two_point_chain_fit_is_flagged(report):
     assert any("only two chain lengths" in t.get_text() for t in result.texts)
     assert not [c for c in result.collections if isinstance(c, PolyCollection)]
     three = plot_chain(chain_scaling([1, 2, 3], [-12.0, -10.0, -9.1], [2.5, 1.9, 1.6]))
-    assert not three.texts  # no warning, but fit bands
-    assert len([c for c in three.collections if isinstance(c, PolyCollection)]) == 2
+    assert not three.texts  # no warning, but fit bands: HOMO, LUMO and the gap's own
+    assert len([c for c in three.collections if isinstance(c, PolyCollection)]) == 3
+    assert "cos" in three.get_legend().get_title().get_text()  # the fit form is stated
+
+
+def test_non_monotonic_three_point_chain_is_flagged():
+    from superatom.analysis.chain import chain_warnings
+
+    # LUMO goes down then up: a three-point series the tight-binding form does not follow
+    res = chain_scaling([1, 2, 3], [-9.13, -8.90, -8.75], [-3.77, -4.87, -4.20])
+    warnings = chain_warnings(res)
+    assert [w.split(" ")[0] for w in warnings] == ["LUMO", "gap"]
+    ax = plot_chain(res)
+    flagged = " ".join(t.get_text().replace("\n", " ") for t in ax.texts)
+    assert "LUMO not monotonic in n" in flagged and "extrapolation from n <= 3" in flagged
+    assert not chain_warnings(chain_scaling([1, 2, 3], [-12.0, -10.0, -9.1], [2.5, 1.9, 1.6]))
 
 
 def test_dos_curves_are_stored_and_partitions_add_up(report):

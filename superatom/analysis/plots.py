@@ -222,35 +222,55 @@ def plot_dos(dos, partition: str | None = "auto", opdos=None,
 
 
 def plot_chain(result: ChainScalingResult, ax: Axes | None = None) -> Axes:
-    """HOMO, LUMO and gap vs n with the tight-binding fits and the n -> infinity limits."""
-    ax = _axes(ax)
+    """HOMO, LUMO and gap vs n with the tight-binding fits (form in the legend), their
+    one-sigma bands (the gap's from both edges) and the n -> infinity limits; a two-point
+    fit or a series that is not monotonic (see :func:`chain_warnings`) is flagged on the
+    figure."""
+    from superatom.analysis.chain import chain_warnings
+
+    ax = _axes(ax, (7.5, 5.0))
     n = np.asarray(result.n)
     dense = np.linspace(n.min(), max(n.max(), 2) * 3, 200)
     x = chain_x(dense)
+    bands = []
     for fit, values, colour, name in ((result.homo_fit, result.homo_ev, "tab:blue", "HOMO"),
                                       (result.lumo_fit, result.lumo_ev, "tab:red", "LUMO")):
         ax.plot(n, values, "o", color=colour, label=name)
         curve = fit.alpha_ev + 2 * fit.tau_ev * x
         ax.plot(dense, curve, "-", color=colour, lw=1)
         band = fit_band(n, values, x)
+        bands.append(band)
         if band is not None:
             ax.fill_between(dense, curve - band, curve + band, color=colour, alpha=0.2, lw=0,
                             label=f"{name} fit +/- 1 sigma")
         ax.axhline(fit.limit_ev, color=colour, ls=":", lw=1)
     ax.plot(n, result.gap_ev, "s", color="k", label="gap")
-    ax.plot(dense, (result.lumo_fit.alpha_ev + 2 * result.lumo_fit.tau_ev * x)
-            - (result.homo_fit.alpha_ev + 2 * result.homo_fit.tau_ev * x), "-", color="k",
-            lw=1)
+    gap_curve = ((result.lumo_fit.alpha_ev + 2 * result.lumo_fit.tau_ev * x)
+                 - (result.homo_fit.alpha_ev + 2 * result.homo_fit.tau_ev * x))
+    ax.plot(dense, gap_curve, "-", color="k", lw=1)
+    if bands[0] is not None and bands[1] is not None:
+        gap_band = np.hypot(bands[0], bands[1])  # the two edges are fitted independently
+        ax.fill_between(dense, gap_curve - gap_band, gap_curve + gap_band, color="0.5",
+                        alpha=0.25, lw=0, label="gap fit +/- 1 sigma")
     ax.axhline(result.gap_infinite_ev, color="k", ls=":", lw=1,
                label=f"gap(inf) = {result.gap_infinite_ev:.2f} eV")
     ax.set_xlabel("number of units n")
     ax.set_ylabel("energy (eV)")
-    ax.legend(fontsize=7)
-    if len(set(result.n)) <= 2:
-        ax.text(0.5, 0.5, CHAIN_TWO_POINT_WARNING, transform=ax.transAxes, ha="center",
-                va="center", fontsize=9, color="darkred", wrap=True,
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              title=r"fit: $E(n) = \alpha + 2\tau\,\cos(\pi/(n+1))$", title_fontsize=7)
+    flags = [CHAIN_TWO_POINT_WARNING] if len(set(result.n)) <= 2 else []
+    flags += chain_warnings(result)
+    if flags:
+        ax.text(0.5, 0.5, "\n".join(_wrap(f) for f in flags), transform=ax.transAxes,
+                ha="center", va="center", fontsize=7, color="darkred",
                 bbox={"facecolor": "white", "edgecolor": "darkred", "alpha": 0.85})
     return ax
+
+
+def _wrap(text: str, width: int = 72) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text.replace("\n", " "), width))
 
 
 CHAIN_TWO_POINT_WARNING = ("fit through only two chain lengths: exact, no error estimate;\n"

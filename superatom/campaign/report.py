@@ -16,6 +16,7 @@ from typing import Any
 
 from jobflow import JobStore
 
+from superatom.analysis.chain import ChainScalingResult, chain_warnings
 from superatom.analysis.plots import CHAIN_TWO_POINT_WARNING
 from superatom.db.query import newest_by
 from superatom.schemas.registry import doc_type_of
@@ -211,6 +212,8 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
     files += [f for group in figures.values() for f in group]
     warnings = [f"chain '{d['name']}': {CHAIN_TWO_POINT_WARNING.replace(chr(10), ' ')}"
                 for d in data["chains"] if len(set(d["n_units"])) <= 2]
+    warnings += [f"chain '{d['name']}': {w}" for d in data["chains"]
+                 for w in chain_warnings(ChainScalingResult(**d["fit"]))]
     blocks: list[tuple[str, Any]] = [
         ("h1", f"Campaign `{campaign}`"),
         ("p", f"{plural(len(data['systems']), 'system')}, "
