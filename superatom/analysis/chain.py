@@ -35,8 +35,15 @@ import numpy as np
 
 from superatom.schemas.chain import BandFit, ChainScalingResult
 
-__all__ = ["BandFit", "ChainScalingResult", "chain_scaling", "chain_scaling_from_docs", "chain_x",
-           "chain_warnings", "fit_band_edge"]
+__all__ = [
+    "BandFit",
+    "ChainScalingResult",
+    "chain_scaling",
+    "chain_scaling_from_docs",
+    "chain_warnings",
+    "chain_x",
+    "fit_band_edge",
+]
 
 
 def chain_x(n: Sequence[int] | np.ndarray) -> np.ndarray:
