@@ -213,6 +213,8 @@ def test_report_tables_use_one_formula_notation_and_readable_headers(report):
     assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]  # no keys
     captions = re.findall(r"<figcaption>([^<]*)</figcaption>", html)
     assert captions and not [c for c in captions if c.startswith(("correlation_", "dos_"))]
+    assert any(c.startswith("Orbital correlation diagram: water-dimer [") for c in captions)
+    assert any(c.startswith("Density of states (Lowdin PDOS): water [") for c in captions)
     assert "1 interaction," in html and "1 interactions" not in html
     assert "Codes: " in html and "pyscf" in html and "Results computed 20" in html
     assert "Definitions: HOMO shift = assembly HOMO - highest monomer HOMO" in html

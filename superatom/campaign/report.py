@@ -170,6 +170,14 @@ def _display_rows(rows: list[dict]) -> list[dict]:
     return [{**with_display_formula(row), "formula_stored": row.get("formula")} for row in rows]
 
 
+def _short_methods(rows: list[dict]) -> list[dict]:
+    """Rows with the short method label (``PBE0/def2-svp PCM``) for the page; CSVs keep the
+    full method string."""
+    from superatom.schemas.levels import short_method
+
+    return [{**row, "method": short_method(row.get("method"))} for row in rows]
+
+
 def _csv_columns(columns: list[str]) -> list[str]:
     """``columns`` with ``formula_stored`` right after ``formula``."""
     out = []
@@ -221,12 +229,13 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
               f"{plural(len(data['chains']), 'chain series')}. Energies in eV."),
         ("p", run_stamp(data)),
         ("h2", "Frontier levels per system and assembly level"),
-        ("table", (_display_rows(data["systems"]), SYSTEM_COLUMNS[:-1])),
+        ("table", (_short_methods(_display_rows(data["systems"])), SYSTEM_COLUMNS[:-1])),
     ]
     blocks += [("figure", f) for f in figures.get("ladder", [])]
     if inter_rows:
         blocks += [("h2", "Interactions (monomer -> assembly)"),
-                   ("table", (_display_rows(inter_rows), list(inter_rows[0])[:-1])),
+                   ("table", (_short_methods(_display_rows(inter_rows)),
+                              list(inter_rows[0])[:-1])),
                    ("p", interaction_definitions())]
         blocks += [("p", f"Note: {n}") for d in data["interactions"] for n in interaction_notes(d)]
         blocks += [("figure", f) for key in ("correlation", "shifts") for f in figures[key]]
@@ -250,8 +259,9 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
                          "charged anions in vacuum. Compare levels only within one method; for "
                          "absolute levels use the DFT tier with a continuum solvent (preset "
                          "'screening', C-PCM).")]
-    (out / "summary.md").write_text(render_markdown(blocks))
-    (out / "report.html").write_text(render_html(blocks, f"Campaign {campaign}"))
+    captions = figure_captions(data)
+    (out / "summary.md").write_text(render_markdown(blocks, captions))
+    (out / "report.html").write_text(render_html(blocks, f"Campaign {campaign}", captions))
     files += [out / "summary.md", out / "report.html"]
     return {"data": data, "files": [str(f) for f in files], "warnings": warnings}
 
@@ -273,8 +283,22 @@ def run_stamp(data: dict[str, list[dict]]) -> str:
     return f"Results {when}; report written {made} UTC. Codes: {codes or 'not recorded'}."
 
 
-def figure_caption(path: Path) -> str:
-    """Caption of a report figure from its file name.
+def figure_captions(data: dict[str, list[dict]]) -> dict[str, str]:
+    """Caption of every per-item figure, by file stem, with the item's own name and method."""
+    from superatom.schemas.levels import short_method
+
+    out = {}
+    for kind, prefix, text in (("interactions", "correlation_", "Orbital correlation diagram"),
+                               ("chains", "chain_", "Chain scaling fit"),
+                               ("systems", "dos_", "Density of states (Lowdin PDOS)")):
+        for doc in data.get(kind, []):
+            out[f"{prefix}{_slug(doc['name'])}"] = (
+                f"{text}: {doc['name']} [{short_method(doc.get('method'))}]")
+    return out
+
+
+def figure_caption(path: Path, captions: dict[str, str] | None = None) -> str:
+    """Caption of a report figure: from ``captions`` (by file stem), else from its file name.
 
     Examples
     --------
@@ -288,6 +312,8 @@ def figure_caption(path: Path) -> str:
     prefixes = {"correlation_": "Orbital correlation diagram", "chain_": "Chain scaling fit",
                 "dos_": "Density of states"}
     stem = path.stem
+    if captions and stem in captions:
+        return captions[stem]
     if stem in kinds:
         return kinds[stem]
     if stem.startswith("levels_"):
@@ -298,7 +324,8 @@ def figure_caption(path: Path) -> str:
     return stem
 
 
-def render_markdown(blocks: list[tuple[str, Any]]) -> str:
+def render_markdown(blocks: list[tuple[str, Any]],
+                    captions: dict[str, str] | None = None) -> str:
     """Markdown of report blocks (``h1``, ``h2``, ``p``, ``table``, ``figure``)."""
     lines: list[str] = []
     for kind, value in blocks:
@@ -312,11 +339,12 @@ def render_markdown(blocks: list[tuple[str, Any]]) -> str:
             lines += [markdown_table(*value), ""]
         elif kind == "figure" and value.suffix == ".png":
             lines += [f"![{value.stem}]({value.name}) ([SVG]({value.with_suffix('.svg').name}))",
-                      f"*{figure_caption(value)}*", ""]
+                      f"*{figure_caption(value, captions)}*", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_html(blocks: list[tuple[str, Any]], title: str) -> str:
+def render_html(blocks: list[tuple[str, Any]], title: str,
+                captions: dict[str, str] | None = None) -> str:
     """One self-contained HTML page (figures embedded as SVG) of the report blocks."""
     from html import escape
 
@@ -335,9 +363,10 @@ def render_html(blocks: list[tuple[str, Any]], title: str) -> str:
                         "</table></div>")
         elif kind == "figure" and value.suffix == ".svg":
             svg = value.read_text()
-            body.append(f"<figure>{svg[svg.find('<svg'):]}<figcaption>{escape(figure_caption(value))}"
+            body.append(f"<figure>{svg[svg.find('<svg'):]}<figcaption>"
+                        f"{escape(figure_caption(value, captions))}"
                         "</figcaption></figure>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}"
+    style = ("body{font-family:sans-serif;max-width:1160px;margin:auto;padding:0 8px}"
              ".wide{overflow-x:auto;max-width:100%}"
              "table{border-collapse:collapse;font-size:12px}"
              "th{max-width:7em;white-space:normal;vertical-align:bottom}"
@@ -407,7 +436,7 @@ def _dos_figure(store: JobStore, row: dict, out: Path) -> list[Path]:
         return []
     res = density_of_states(doc, sigma_ev=0.1, method="lowdin")  # never negative
     ax = plot_dos(res)
-    ax.set_title(f"{row['name']}  [{row.get('method', '')}]", fontsize=9)
+    ax.set_title(f"{row['name']}  [{row.get('method', '')}]", fontsize=9, pad=14)
     stem = out / f"dos_{_slug(row['name'])}"
     return [*save_png_svg(ax, stem), write_dos_csv(res, stem.with_suffix(".csv"))]
 
