@@ -234,8 +234,8 @@ def _summary_table(res) -> Table:
 def _compare_help() -> str:
     from superatom.schemas.interaction import QUANTITIES
 
-    lines = ["Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings.",
-             "", "Quantities (eV):", ""]
+    lines = ["Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings. "
+             "Every labelled fragment of the assembly needs its monomer.", "Quantities (eV):"]
     lines += [f"{label}: {text}." for label, text in QUANTITIES.values()]
     return "\n\n".join(lines)
 
