@@ -154,7 +154,7 @@ def chemist_curves(dos, min_share: float = 0.02) -> dict[str, np.ndarray]:
     >>> from types import SimpleNamespace
     >>> dos = SimpleNamespace(total=[1.0, 2.0], pdos={"element_angular": {
     ...     "Mo-d": [0.5, 1.0], "O-p": [0.4, 0.9], "O-s": [0.1, 0.1]}})
-    >>> sorted(chemist_curves(dos, min_share=0.1))
+    >>> sorted(chemist_curves(dos, min_share=0.05))
     ['Mo-d', 'O-p', 'other']
 
     Metal s and p curves (diffuse virtual levels) are drawn too when they hold more than
@@ -410,7 +410,7 @@ def plot_level_ladder(systems: list[dict], window_ev: float = 3.0, ax: Axes | No
 
 def plot_level_ladders(systems: list[dict], window_ev: float = 3.0,
                        label_key: str = "label") -> Axes:
-    """One :func:`plot_level_ladder` panel per method, stacked: levels of different methods
+    r"""One :func:`plot_level_ladder` panel per method, stacked: levels of different methods
     (GFN2-xTB near -15 eV, PBE0 near -9 eV for the same anion) are never on one axis.
 
     Every system's tick names its method under it; each panel's title gives the full method.
