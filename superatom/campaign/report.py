@@ -267,9 +267,8 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
 
 
 def run_stamp(data: dict[str, list[dict]]) -> str:
-    """When the campaign's results were computed and with which codes (from the documents)."""
-    from datetime import UTC, datetime
-
+    """When the campaign's results were computed and with which codes (from the documents,
+    so a report rebuilt from the store is the same file)."""
     docs = [d for group in data.values() for d in group]
     dates = sorted(str(d["created_at"])[:16].replace("T", " ") for d in docs
                    if d.get("created_at"))
@@ -279,8 +278,7 @@ def run_stamp(data: dict[str, list[dict]]) -> str:
             versions.setdefault(code, set()).add(str(version))
     codes = ", ".join(f"{code} {'/'.join(sorted(v))}" for code, v in sorted(versions.items()))
     when = f"computed {dates[0]} to {dates[-1]} UTC" if dates else "no results stored"
-    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    return f"Results {when}; report written {made} UTC. Codes: {codes or 'not recorded'}."
+    return f"Results {when}. Codes: {codes or 'not recorded'}."
 
 
 def figure_captions(data: dict[str, list[dict]]) -> dict[str, str]:
