@@ -262,3 +262,15 @@ def test_rerun_prints_the_plan_as_tsv_and_says_what_it_recomputed(report):
     assert "interaction analysis" in counts and "chain scaling fit" in counts
     assert "analyses are redone from the stored results" in counts
     assert "no stored result" not in counts
+
+
+def test_level_shifts_say_which_monomer_level_is_the_reference():
+    from superatom.analysis.plots import plot_level_shifts
+
+    ax = plot_level_shifts([{"name": "AB", "homo_monomers_ev": [-6.0, -6.4],
+                             "lumo_monomers_ev": [-3.0, -2.5], "homo_assembly_ev": -5.6,
+                             "lumo_assembly_ev": -3.2}])
+    assert "highest HOMO" in ax.get_xticklabels()[0].get_text()
+    shifts = sorted(t.get_text() for t in ax.texts)
+    assert shifts == ["+0.40", "-0.20"]  # against -6.0 (highest) and -3.0 (lowest)
+    assert ax.get_xlim()[1] > 1.35 + 0.5  # the labels right of the assembly level fit

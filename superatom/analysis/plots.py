@@ -475,8 +475,9 @@ def plot_level_shifts(interactions: list[dict], ax: Axes | None = None) -> Axes:
                         textcoords="offset points", xytext=(3, 0), va="center", fontsize=7,
                         color=colour)
         ticks += [base, base + 1.0]
-        labels += ["monomer", f"{doc.get('name', '')}\nassembly"]
+        labels += ["monomers\n(highest HOMO,\nlowest LUMO)", f"{doc.get('name', '')}\nassembly"]
     ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_xlim(-0.6, 2.5 * max(len(interactions) - 1, 0) + 1.9)  # room for the shift labels
     ax.set_ylabel("orbital energy (eV)")
     ax.set_title("level shifts on assembly (eV)", fontsize=9)
     ax.legend(handles=[Line2D([], [], color="tab:blue", lw=2, label="HOMO (occupied)"),
