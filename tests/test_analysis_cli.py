@@ -147,3 +147,63 @@ def test_analyze_optical_gap_matches_direct_tda(app, filled_store):
     again = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
                                      "--nstates", "2", "--json"])
     assert json.loads(again.output)["reused_from"] == data["uuid"]
+
+
+def test_compare_names_and_defines_every_quantity_once(app, filled_store):
+    from pathlib import Path
+
+    from superatom.schemas.interaction import QUANTITIES, quantity_label
+
+    db, uuids = filled_store
+    runner = CliRunner()
+    table = runner.invoke(app, ["compare", uuids["mono"], uuids["mono"], uuids["dimer"],
+                                "--db", db], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    helptext = " ".join(runner.invoke(app, ["compare", "--help"],
+                                      env={"COLUMNS": "200"}).output.split())
+    docs = (Path(__file__).parents[1] / "docs" / "analysis.md").read_text()
+    for key, (label, definition) in QUANTITIES.items():
+        assert quantity_label(key) in table.output, key  # the table's name ...
+        assert f"{label}: {definition}" in helptext.replace("│", "").replace("  ", " "), key
+        assert f"| {quantity_label(key)} | `{key}` | {definition} |" in docs, key  # ... docs
+    assert "HOMO shift per monomer" in table.output
+
+
+def test_compare_with_one_monomer_for_two_fragments_is_refused(app, filled_store):
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["compare", uuids["mono"], uuids["dimer"], "--db", db])
+    assert result.exit_code == 1
+    assert result.output.startswith("error:") and "give a monomer result for B" in result.output
+
+
+def test_optical_without_a_bright_state_says_so_and_how_to_get_more(app, filled_store):
+    from superatom.analysis.optical import optical_gap
+    from superatom.schemas.tda import TdaDoc
+
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["analyze", uuids["mono"], "--db", db, "--what", "optical",
+                                      "--nstates", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    store = open_store(db)
+    store.connect()
+    stored = store.query_one({"uuid": json.loads(result.output)["uuid"]})["output"]
+    doc = TdaDoc.model_validate(stored)
+    assert optical_gap(doc).note is None  # H2's sigma_g -> sigma_u is bright
+    dark = optical_gap(doc, bright_threshold=10.0)  # nothing is that bright: all 'dark'
+    assert dark.first_bright_ev is None
+    assert f"among the {len(dark.states)} state" in dark.note and "--nstates 10" in dark.note
+
+
+def test_superatom_table_piped_is_tsv_with_every_number(app, filled_store):
+    db, uuids = filled_store
+    result = CliRunner().invoke(app, ["analyze", uuids["dimer"], "--db", db, "--what",
+                                      "superatom", "--lmax", "4"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split("\t")
+    assert header[:4] == ["orbital", "spin", "energy_ev", "character"]
+    assert {"S", "P", "D", "F", "G"} <= set(header) and "…" not in result.stdout
+    for line in lines[1:]:
+        row = dict(zip(header, line.split("\t"), strict=True))
+        weights = [float(row[k]) for k in ("S", "P", "D", "F", "G")]
+        assert 0.0 <= min(weights) and max(weights) <= 1.0

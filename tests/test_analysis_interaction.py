@@ -295,3 +295,61 @@ def test_degenerate_set_coupling_is_rotation_invariant():
         blocks.append(basis.f_fo[np.ix_(cols[0], cols[1])] * HARTREE_TO_EV)
     assert np.abs(blocks[0] - blocks[1]).max() > 0.01
     assert np.linalg.norm(blocks[0]) == pytest.approx(np.linalg.norm(blocks[1]), abs=1e-8)
+
+
+def test_heterodimer_shift_names_its_reference_and_gives_every_monomer():
+    eth, wat, ab = ethylene_doc(), water_doc(), ethylene_water_doc()
+    s = analyze_interaction([eth, wat], ab).summary[0]
+    # the shift is taken against the higher of the two monomer HOMOs, and says which
+    top = max((eth, wat), key=lambda d: d.homo_ev)
+    assert s.homo_reference == top.name
+    assert s.homo_shift_ev == pytest.approx(ab.homo_ev - top.homo_ev, abs=1e-8)
+    assert s.homo_shifts_ev == pytest.approx(
+        {"C2H4": ab.homo_ev - eth.homo_ev, "water": ab.homo_ev - wat.homo_ev}, abs=1e-8)
+    low = min((eth, wat), key=lambda d: d.lumo_ev)
+    assert s.lumo_reference == low.name
+    assert s.lumo_shift_ev == pytest.approx(s.lumo_shifts_ev[low.name])
+    # FO site energies of non-equivalent monomers differ, the two-level value includes it
+    assert abs(s.fo_homo_site_difference_ev) > 0.5
+    assert s.fo_homo_splitting_ev >= abs(s.fo_homo_site_difference_ev) - 1e-9
+
+
+def test_homodimer_has_equal_site_energies_and_consistent_splittings(mono, dimer):
+    s = analyze_interaction([mono, mono], dimer).summary[0]
+    assert s.fo_homo_site_difference_ev == pytest.approx(0.0, abs=1e-6)
+    assert s.homo_reference in ("C2H4#1", "C2H4#2")
+    assert s.homo_shifts_ev["C2H4#1"] == pytest.approx(s.homo_shifts_ev["C2H4#2"])
+    assert not [n for n in s.notes if "two-level" in n]  # the two splittings agree
+    # a LUMO pair split around the monomer level: shift (lower member) and centroid (mean)
+    # have opposite signs, and the note says why with the splitting
+    lumo = next(lev for lev in analyze_interaction([mono, mono], dimer).correlation.channels[0]
+                .levels if lev.label == "LUMO")
+    if (lumo.centroid_shift_ev > 0) != (s.lumo_shift_ev > 0):
+        assert any(f"split by {lumo.splitting_ev:.3f} eV" in n for n in s.notes)
+
+
+def test_non_equivalent_monomers_get_a_stated_reason():
+    eth, wat, ab = ethylene_doc(), water_doc(), ethylene_water_doc()
+    res = analyze_interaction([eth, wat], ab)
+    s, fo = res.summary[0], res.fragment_orbitals.channels[0].couplings
+    homo = next(c for c in fo if c.label_a == "HOMO")
+    # the monomer HOMOs differ, the FO site energies say it, no hidden inconsistency
+    assert s.fo_homo_site_difference_ev == pytest.approx(
+        homo.site_energy_a_ev - homo.site_energy_b_ev)
+    # the two-level value is almost all site-energy difference, and agrees with the MOs
+    assert s.fo_homo_splitting_ev == pytest.approx(abs(s.fo_homo_site_difference_ev), rel=0.05)
+    assert not [n for n in s.notes if "two-level" in n]
+    # the water HOMO rises, the ethylene one falls: the centroid and the shift differ in sign
+    # and the note names the splitting that explains it
+    level = next(lev for lev in res.correlation.channels[0].levels if lev.label == "HOMO")
+    assert (level.centroid_shift_ev > 0) != (s.homo_shift_ev > 0)
+    assert any(n.startswith("HOMO centroid shift") and f"split by {level.splitting_ev:.3f} eV"
+               in n for n in s.notes)
+
+
+def test_one_monomer_for_a_two_fragment_assembly_is_an_error(mono, dimer):
+    with pytest.raises(InputError, match="cover only A: give a monomer result for B") as err:
+        analyze_interaction([mono], dimer)
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="for B"):
+        correlate_orbitals([mono], dimer)

@@ -161,3 +161,32 @@ def test_dry_run_of_a_prescreened_campaign_runs_nothing(own_dir):
     store = open_store(db)
     store.connect()
     assert store.count() == 0  # not even the xTB pre-screen ran
+
+
+def _maps_onto(xyz, species, first, second, op) -> bool:
+    """True if ``op`` carries the atoms ``first`` onto the atoms ``second`` (same elements)."""
+    import numpy as np
+
+    dist = np.linalg.norm((xyz[first] @ op.T)[:, None] - xyz[second][None], axis=-1)
+    same = species[first][:, None] == species[second][None]
+    return bool(np.all(np.where(same, dist, np.inf).min(axis=1) < 1e-3))
+
+
+def test_quickstart_interaction_joins_two_symmetry_equivalent_units():
+    """The quickstart's interaction shows a clean splitting: its two fragments are mapped onto
+    each other by a point operation of the assembly (inversion or a C2 through the centre)."""
+    import numpy as np
+
+    plan = plan_campaign(load_campaign(Path(__file__).parents[1] / "examples/quickstart.yaml"))
+    assert plan.interactions
+    ops = [-np.eye(3)] + [np.diag(d) for d in ([-1, -1, 1], [-1, 1, -1], [1, -1, -1])]
+    for inter in plan.interactions:
+        mol = plan.systems[inter.system].molecule
+        assert plan.systems[inter.system].tier == "dft"
+        labels = np.array(mol.site_properties["fragment"])
+        names = list(dict.fromkeys(labels))
+        assert len(names) == 2, inter.name
+        xyz = mol.cart_coords - mol.cart_coords.mean(axis=0)
+        species = np.array([s.specie.symbol for s in mol])
+        first, second = labels == names[0], labels == names[1]
+        assert any(_maps_onto(xyz, species, first, second, op) for op in ops), inter.name

@@ -131,3 +131,9 @@ def test_n_units_replaces_n(tmp_path):
     ok = runner.invoke(app, ["build", "clusterphene", "-n", "2", "--ln", "La", "-o", str(out)])
     assert ok.exit_code == 0, ok.output
     assert runner.invoke(app, ["build", "clusterphene", "--n", "2", "-o", str(out)]).exit_code
+
+
+def test_help_shows_flags_without_a_value_type():
+    text = runner.invoke(app, ["screen", "-h"], env={"COLUMNS": "120"}).stdout
+    assert "--json" in text and "--force" in text and "<bool>" not in text
+    assert "<str>" in text  # options that take a value still say which

@@ -180,3 +180,53 @@ def test_analyze_composition_as_csv_and_piped_tsv(store):
     piped = runner.invoke(app, ["analyze", uuids["water"], "-d", db]).stdout.splitlines()
     assert piped[0].split("\t")[:3] == ["orbital", "spin", "energy_ev"]
     assert len(piped) == len(lines)
+
+
+HYDROXIDE = """2
+charge=-1 multiplicity=1
+O 0.000 0.000 0.000
+H 0.000 0.000 0.970
+"""
+
+
+def test_charge_filter_and_the_printed_formula_notation(store, tmp_path):
+    import shutil
+
+    db, _ = store
+    own = str(tmp_path / "db")
+    shutil.copytree(db, own)
+    (tmp_path / "oh.xyz").write_text(HYDROXIDE)
+    result = runner.invoke(app, ["run", str(tmp_path / "oh.xyz"), "-p", "fast", "-s",
+                                 "device=cpu", "--name", "hydroxide", "-d", own, "--json"])
+    assert result.exit_code == 0, result.output
+    assert names(own, "-q", "-1") == ["hydroxide"]
+    assert names(own, "--charge", "0") == ["methane", "water"]
+    # the notation the tables print is accepted, and its charge is a filter
+    assert names(own, "--formula", "[OH]-") == ["hydroxide"]
+    assert names(own, "--formula", "[HO]-") == ["hydroxide"]
+    assert names(own, "--formula", "[OH]2-") == []
+    assert names(own, "--formula", "OH") == ["hydroxide"]
+    bad = runner.invoke(app, ["query", "-d", own, "--formula", "[OH]-", "-q", "0"])
+    assert bad.exit_code == 1 and "give one of them" in bad.output
+    # one notation per column: terminal, TSV and JSON all show [HO]-, the stored one beside
+    piped = runner.invoke(app, ["query", "-d", own, "-q", "-1"]).stdout.splitlines()
+    header = piped[0].split("\t")
+    row = dict(zip(header, piped[1].split("\t"), strict=True))
+    data = json.loads(runner.invoke(app, ["query", "-d", own, "-q", "-1", "--json"]).stdout)[0]
+    assert row["formula"] == data["formula"] == "[HO]-"
+    assert row["formula_stored"] == data["formula_stored"] != "[HO]-"
+
+
+def test_results_frame_takes_the_cli_filter_names(store):
+    from superatom.db import results_frame
+
+    db, _ = store
+    frame = results_frame(open_store(db), xc="pbe0", formula="H4C")
+    assert frame["name"].tolist() == ["methane"] and frame["formula"].tolist() == ["CH4"]
+    assert results_frame(open_store(db), **{"class": None, "element": "O"})["name"].tolist() == [
+        "water"]
+    empty = results_frame(open_store(db), formula="CH4", functional="pbe0", charge=-3)
+    assert empty.empty
+    assert list(empty[["name", "formula", "homo_ev", "lumo_ev", "gap_ev", "method"]].columns)
+    with pytest.raises(InputError, match=r"unknown filter colour: use .*xc"):
+        results_frame(open_store(db), colour="red")

@@ -93,8 +93,22 @@ def test_two_point_chain_fit_is_flagged(report):
     assert any("only two chain lengths" in t.get_text() for t in result.texts)
     assert not [c for c in result.collections if isinstance(c, PolyCollection)]
     three = plot_chain(chain_scaling([1, 2, 3], [-12.0, -10.0, -9.1], [2.5, 1.9, 1.6]))
-    assert not three.texts  # no warning, but fit bands
-    assert len([c for c in three.collections if isinstance(c, PolyCollection)]) == 2
+    assert not three.texts  # no warning, but fit bands: HOMO, LUMO and the gap's own
+    assert len([c for c in three.collections if isinstance(c, PolyCollection)]) == 3
+    assert "cos" in three.get_legend().get_title().get_text()  # the fit form is stated
+
+
+def test_non_monotonic_three_point_chain_is_flagged():
+    from superatom.analysis.chain import chain_warnings
+
+    # LUMO goes down then up: a three-point series the tight-binding form does not follow
+    res = chain_scaling([1, 2, 3], [-9.13, -8.90, -8.75], [-3.77, -4.87, -4.20])
+    warnings = chain_warnings(res)
+    assert [w.split(" ")[0] for w in warnings] == ["LUMO", "gap"]
+    ax = plot_chain(res)
+    flagged = " ".join(t.get_text().replace("\n", " ") for t in ax.texts)
+    assert "LUMO not monotonic in n" in flagged and "extrapolation from n <= 3" in flagged
+    assert not chain_warnings(chain_scaling([1, 2, 3], [-12.0, -10.0, -9.1], [2.5, 1.9, 1.6]))
 
 
 def test_dos_curves_are_stored_and_partitions_add_up(report):
@@ -135,7 +149,13 @@ def test_correlation_diagram_has_fragment_and_occupation_legend(report):
     ax = plot_correlation_diagram(InteractionResult(**doc["analysis"]))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "occupied" in legend and "virtual" in legend
-    assert any("W1" in t for t in legend) and any("W2" in t for t in legend)
+    assert any(t.startswith("overlap $|\\langle") for t in legend)  # mathtext, not raw
+    bar = next(a for a in ax.figure.axes if a is not ax)  # the share colour bar
+    ticks = [t.get_text() for t in bar.get_yticklabels()]
+    assert ticks == ["on W1", "shared", "on W2"]
+    assert "share" in bar.get_ylabel()
+    # fragment results named "assembly:fragment" are shown by their fragment name
+    assert ax.get_xticklabels()[0].get_text() == "W1"
 
 
 def test_pom_and_hill_notation():
@@ -176,3 +196,81 @@ def test_plain_functions_take_atoms_molecules_and_preset_names():
         compute_frontier(mol, 3)
     with pytest.raises(InputError, match="unknown preset"):
         compute_frontier(mol, "best")
+
+
+def test_report_tables_use_one_formula_notation_and_readable_headers(report):
+    import csv
+
+    out, _ = report
+    with (out / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    water = next(r for r in rows if r["name"] == "water")
+    assert water["formula"] == display_formula(water["formula_stored"], 0) == "H2O"
+    assert water["formula_stored"] != water["formula"]  # the stored one, beside
+    html = (out / "report.html").read_text()
+    headers = re.findall(r"<th>([^<]*)</th>", html)
+    assert "HOMO (eV)" in headers and "HOMO splitting (eV)" in headers
+    assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]  # no keys
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", html)
+    assert captions and not [c for c in captions if c.startswith(("correlation_", "dos_"))]
+    assert any(c.startswith("Orbital correlation diagram: water-dimer [") for c in captions)
+    assert any(c.startswith("Density of states (Lowdin PDOS): water [") for c in captions)
+    assert "1 interaction," in html and "1 interactions" not in html
+    assert "Codes: " in html and "pyscf" in html and "Results computed 20" in html
+    assert "Definitions: HOMO shift = assembly HOMO - highest monomer HOMO" in html
+    assert "overflow-x:auto" in html
+
+
+def test_level_ladder_never_mixes_methods_on_one_axis():
+    from superatom.analysis.plots import plot_level_ladders
+
+    systems = [
+        {"name": "PW12", "system_class": "pom", "method": "GFN2-xTB (gbsa water)",
+         "homo_ev": -15.9, "lumo_ev": -12.7, "gap_ev": 3.2},
+        {"name": "MoO4", "system_class": "oxo", "method": "RKS-PBE0/def2-svp DF C-PCM(eps=78.36)",
+         "homo_ev": -6.1, "lumo_ev": 0.8, "gap_ev": 6.9},
+        {"name": "W6O19", "system_class": "pom", "method": "GFN2-xTB (gbsa water)",
+         "homo_ev": -15.0, "lumo_ev": -11.3, "gap_ev": 3.7},
+    ]
+    ax = plot_level_ladders(systems, label_key="name")
+    panels = ax.figure.axes
+    assert len(panels) == 2
+    for panel in panels:
+        method = panel.get_title().split("  ")[0]
+        ticks = [t.get_text() for t in panel.get_xticklabels()]
+        expected = [s["name"] for s in systems if s["method"] == method]
+        assert [t.split("\n")[0] for t in ticks] == expected  # only its own method's systems
+        short = "GFN2-xTB" if "xTB" in method else "PBE0/def2-svp PCM"
+        assert all(t.endswith(short) for t in ticks)  # method named under each system
+        low, high = panel.get_ylim()
+        assert all(low < s["homo_ev"] < high for s in systems if s["method"] == method)
+
+
+def test_rerun_prints_the_plan_as_tsv_and_says_what_it_recomputed(report):
+    out, _ = report
+    folder = out.parent
+    result = runner.invoke(app, ["screen", str(folder / "campaign.yaml"), "-d",
+                                 str(folder / "db"), "-o", str(folder / "again")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split("\t")
+    assert header[:3] == ["kind", "name", "tier"] and "│" not in result.stdout
+    rows = [line.split("\t") for line in lines[1:] if line.count("\t") == len(header) - 1]
+    assert {r[header.index("name")] for r in rows} >= {"water", "water-dimer", "h2-pair"}
+    counts = next(line for line in lines if " computed" in line and " reused" in line)
+    # the SCFs are reused; the analyses are redone, and the line says so and why
+    assert "interaction analysis" in counts and "chain scaling fit" in counts
+    assert "analyses are redone from the stored results" in counts
+    assert "no stored result" not in counts
+
+
+def test_level_shifts_say_which_monomer_level_is_the_reference():
+    from superatom.analysis.plots import plot_level_shifts
+
+    ax = plot_level_shifts([{"name": "AB", "homo_monomers_ev": [-6.0, -6.4],
+                             "lumo_monomers_ev": [-3.0, -2.5], "homo_assembly_ev": -5.6,
+                             "lumo_assembly_ev": -3.2}])
+    assert "highest HOMO" in ax.get_xticklabels()[0].get_text()
+    shifts = sorted(t.get_text() for t in ax.texts)
+    assert shifts == ["+0.40", "-0.20"]  # against -6.0 (highest) and -3.0 (lowest)
+    assert ax.get_xlim()[1] > 1.35 + 0.5  # the labels right of the assembly level fit

@@ -4,6 +4,7 @@ are refused (straight to DFT, never pre-screened on xTB levels)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Molecule
@@ -89,6 +90,25 @@ def test_substituted_and_linked_units_are_refused(kind, options, culprit):
     assert culprit in reason and "use the DFT tier" in reason and "\n" not in reason
     with pytest.raises(InputError, match="use the DFT tier"):
         XtbFrontierMaker().make.original(XtbFrontierMaker(), molecule)
+
+
+def test_ln_dimer_interaction_flow_at_the_xtb_tier_is_refused_when_made():
+    """The README's La-dimer flow at the GFN2-xTB tier fails at make(), not when it runs."""
+    from superatom.workflows.interaction import InteractionFlowMaker
+
+    dimer = build_structure("dimer", ln="La")
+    maker = InteractionFlowMaker(frontier_maker=XtbFrontierMaker(),
+                                 relax_maker=XtbFrontierMaker(relax=True))
+    with pytest.raises(InputError, match=r"La.*use the DFT tier"):
+        maker.make(dimer)
+    # a plain POM pair is made (nothing runs): the check refuses only what it must
+    from pymatgen.core import Molecule
+
+    pair = Molecule([*MOLYBDATE.species, *MOLYBDATE.species],
+                    [*MOLYBDATE.cart_coords, *(MOLYBDATE.cart_coords + np.array([6.0, 0, 0]))],
+                    charge=-4, site_properties={"fragment": ["a"] * 5 + ["b"] * 5})
+    flow = InteractionFlowMaker(frontier_maker=XtbFrontierMaker()).make(pair)
+    assert [j.name for j in flow.jobs][-1] == "interaction analysis"
 
 
 def test_plain_and_lacunary_units_are_accepted():

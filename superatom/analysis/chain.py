@@ -35,8 +35,15 @@ import numpy as np
 
 from superatom.schemas.chain import BandFit, ChainScalingResult
 
-__all__ = ["BandFit", "ChainScalingResult", "chain_scaling", "chain_scaling_from_docs", "chain_x",
-           "fit_band_edge"]
+__all__ = [
+    "BandFit",
+    "ChainScalingResult",
+    "chain_scaling",
+    "chain_scaling_from_docs",
+    "chain_warnings",
+    "chain_x",
+    "fit_band_edge",
+]
 
 
 def chain_x(n: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -128,3 +135,39 @@ def chain_scaling_from_docs(docs: Sequence, n: Sequence[int] | None = None) -> C
     order = np.argsort(n)
     return chain_scaling([n[k] for k in order], [docs[k].homo_ev for k in order],
                          [docs[k].lumo_ev for k in order])
+
+
+def _monotonic(values: Sequence[float]) -> bool:
+    steps = np.diff(np.asarray(values, dtype=float))
+    return bool(np.all(steps >= 0) or np.all(steps <= 0))
+
+
+def chain_warnings(result: ChainScalingResult) -> list[str]:
+    """What makes the n -> infinity limits of ``result`` unreliable, one line each.
+
+    A series that goes up and down with n (a three-point one above all) does not follow the
+    tight-binding form, so its extrapolation far beyond the computed lengths means little;
+    a hopping of the unexpected sign is named too. Two-point fits are flagged elsewhere
+    (:data:`superatom.analysis.plots.CHAIN_TWO_POINT_WARNING`).
+
+    Examples
+    --------
+    >>> res = chain_scaling([1, 2, 3], [-9.1, -8.9, -9.0], [-3.8, -4.2, -4.0])
+    >>> chain_warnings(res)[0]
+    'HOMO not monotonic in n (-9.10, -8.90, -9.00 eV) over 3 chain lengths: the tight-binding \
+form does not describe it, and its n -> infinity limit is an extrapolation from n <= 3'
+    """
+    out = []
+    for name, values in (("HOMO", result.homo_ev), ("LUMO", result.lumo_ev),
+                         ("gap", result.gap_ev)):
+        if len(values) >= 3 and not _monotonic(values):
+            listed = ", ".join(f"{v:.2f}" for v in values)
+            out.append(f"{name} not monotonic in n ({listed} eV) over {len(values)} chain "
+                       "lengths: the tight-binding form does not describe it, and its "
+                       f"n -> infinity limit is an extrapolation from n <= {max(result.n)}")
+    for name, fit in (("HOMO", result.homo_fit), ("LUMO", result.lumo_fit)):
+        if fit.anomalous:
+            trend = "falls" if name == "HOMO" else "rises"
+            out.append(f"{name} {trend} with n (tau {fit.tau_ev:+.3f} eV): not a band that "
+                       "widens as units are added")
+    return out

@@ -99,6 +99,18 @@ def check_same_method(mono: DocData, assembly: DocData) -> None:
         )
 
 
+def display_name(monomer: str, assembly: str) -> str:
+    """A fragment result named ``assembly:fragment`` (as campaigns name them) as ``fragment``.
+
+    Examples
+    --------
+    >>> display_name("(MoO3)2:MoO3#0", "(MoO3)2"), display_name("water", "dimer")
+    ('MoO3#0', 'water')
+    """
+    prefix = f"{assembly}:"
+    return monomer[len(prefix):] if monomer.startswith(prefix) and monomer != prefix else monomer
+
+
 @dataclass
 class Embedding:
     """One monomer placed in the assembly: atom and AO maps, translation (Angstrom)."""
@@ -130,14 +142,33 @@ def embed_monomers(monomers: list[DocData], assembly: DocData,
         check_same_method(mono, assembly)
     used = np.zeros(len(assembly.molecule), bool)
     out: list[Embedding] = []
-    base = [m.name for m in monomers]
+    base = [display_name(m.name, assembly.name) for m in monomers]
     for k, mono in enumerate(monomers):
         atoms, shift = map_atoms(mono.molecule, assembly.molecule, used, tol)
         used[atoms] = True
         name = base[k] if base.count(base[k]) == 1 else f"{base[k]}#{base[:k].count(base[k]) + 1}"
         out.append(Embedding(k, name, mono, atoms, map_aos(mono, assembly, atoms), shift,
                              assembly.nao))
+    check_fragments_covered(assembly, used)
     return out
+
+
+def check_fragments_covered(assembly: DocData, used: np.ndarray) -> None:
+    """InputError unless every labelled fragment of the assembly got its monomer.
+
+    An assembly without ``fragment`` labels may keep unassigned atoms (they enter as bare AOs).
+    """
+    labels = assembly.fragments
+    if not labels:
+        return
+    missing = list(dict.fromkeys(lab for lab, hit in zip(labels, used, strict=True) if not hit))
+    if missing:
+        have = sorted(set(labels) - set(missing))
+        raise InputError(
+            f"assembly '{assembly.name}' has fragments {', '.join(dict.fromkeys(labels))} but "
+            f"the monomers given cover only {', '.join(have) or 'none of them'}: give a monomer "
+            f"result for {', '.join(missing)} too (the same result twice for a homodimer)"
+        )
 
 
 def monomer_atom_labels(embeddings: list[Embedding], n_atoms: int,

@@ -45,6 +45,7 @@ class OpticalResult(BaseModel):
     )
     converged: bool
     wall_s: float
+    note: str | None = Field(None, description="what to do when no state is bright")
 
 
 def optical_states(excitations: list[Excitation]) -> list[ExcitedState]:
@@ -90,4 +91,23 @@ def optical_gap(doc: TdaDoc, bright_threshold: float = 0.01,
         deviation_ev=None if measured_gap_ev is None else reference - measured_gap_ev,
         converged=doc.converged,
         wall_s=doc.timings.get("total_s", 0.0),
+        note=None if bright else no_bright_note(states, bright_threshold),
     )
+
+
+def no_bright_note(states: list[ExcitedState], threshold: float) -> str:
+    """The line saying that every computed state is dark, and how to get more states.
+
+    Examples
+    --------
+    >>> dark = optical_states([Excitation(energy_ev=5.5, oscillator_strength=0.0)])
+    >>> no_bright_note(dark, 0.01)[:62]
+    'no bright state (f >= 0.01) among the 1 state computed (up to '
+    """
+    top = max(s.energy_ev for s in states)
+    more = max(10, 3 * len(states))
+    plural = "state" if len(states) == 1 else "states"
+    return (f"no bright state (f >= {threshold:g}) among the {len(states)} {plural} computed "
+            f"(up to {top:.3f} eV): the optical gap above is the lowest, dark excitation; "
+            f"compute more states (nstates {more}, e.g. --nstates {more}) to find the first "
+            "bright one")

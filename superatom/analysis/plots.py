@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -66,9 +68,10 @@ def plot_correlation_diagram(result, spin: int = 0, ax: Axes | None = None,
     """Monomer | assembly | monomer level diagram.
 
     ``result`` is a :class:`CorrelationResult` or an :class:`InteractionResult`. Assembly
-    levels are coloured by the share of the first monomer (blue) vs the others (red); dashed
-    lines join levels with |<phi|psi>|^2 above the threshold (darker = larger); HOMO and LUMO
-    are labelled.
+    levels are coloured by the share of the first monomer (blue) vs the others (red), read
+    on the colour bar; dashed lines join levels with |<phi|psi>|^2 above the threshold
+    (darker = larger); HOMO and LUMO are labelled. Fragment results named
+    ``assembly:fragment`` are shown by their fragment name.
     """
     corr = getattr(result, "correlation", result)
     chan = corr.channels[spin]
@@ -104,18 +107,27 @@ def plot_correlation_diagram(result, spin: int = 0, ax: Axes | None = None,
         ex = 1 - LEVEL_HALF_WIDTH if start[0] < 1 else 1 + LEVEL_HALF_WIDTH
         ax.plot([sx, ex], [start[1], end[1]], ls="--", lw=0.8, color="0.3",
                 alpha=float(min(1.0, 0.2 + link.weight)))
-    ax.set_xticks([*xs.values(), 1.0], [*xs.keys(), corr.assembly])
-    others = [m for m in corr.monomers if m != first]
+    from superatom.analysis.embedding import display_name
+
+    names = {m: display_name(m, corr.assembly) for m in corr.monomers}
+    ax.set_xticks([*xs.values(), 1.0], [*(names[m] for m in xs), corr.assembly])
+    others = [names[m] for m in corr.monomers if m != first]
     handles = [
-        Line2D([], [], color=cmap(0.0), lw=2.5, label=f"on {first}"),
-        Line2D([], [], color=cmap(1.0), lw=2.5, label=f"on {', '.join(others) or 'other'}"),
-        Line2D([], [], color=cmap(0.5), lw=2.5, label="shared (assembly: colour = share)"),
         Line2D([], [], color="k", lw=2, ls="-", label="occupied"),
         Line2D([], [], color="k", lw=2, ls=(0, (2, 1)), label="virtual"),
-        Line2D([], [], color="0.3", lw=0.8, ls="--", label="overlap |<phi|psi>|^2"),
+        Line2D([], [], color="0.3", lw=0.8, ls="--",
+               label=r"overlap $|\langle\phi_\mathrm{mono}|\psi\rangle|^2$"),
     ]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              borderaxespad=0.0, title="fragment / occupation", title_fontsize=7)
+              borderaxespad=0.0, title="occupation / links", title_fontsize=7)
+    bar = ax.figure.colorbar(ScalarMappable(norm=Normalize(0.0, 1.0), cmap=cmap), ax=ax,
+                             location="right", fraction=0.04, pad=0.02, shrink=0.55,
+                             anchor=(0.0, 0.0))
+    bar.set_ticks([0.0, 0.5, 1.0], labels=[f"on {names[first]}", "shared",
+                                           f"on {', '.join(others) or 'other'}"])
+    bar.solids.set_rasterized(False)  # vector in SVG: the report stays one self-contained file
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("share of the assembly MO", fontsize=7)
     ax.set_ylabel("orbital energy (eV)")
     title = "orbital correlation" + ("" if chan.spin == "restricted" else f" ({chan.spin})")
     ax.set_title(title)
@@ -129,19 +141,71 @@ def _style(occupation: float):
     return "solid" if occupation > 0.01 else (0, (2, 1))
 
 
-def plot_dos(dos, partition: str | None = "fragment", opdos=None,
+POPULATION_NAMES = {"mulliken": "Mulliken", "lowdin": "Lowdin", "scpa": "SCPA"}
+
+
+def chemist_curves(dos, min_share: float = 0.02) -> dict[str, np.ndarray]:
+    """The PDOS curves a chemist looks at: metal d, O p (and every other element-l with more
+    than ``min_share`` of the states), the rest summed as ``other``; a system without d-block
+    metals gets its fragments (or elements).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> dos = SimpleNamespace(total=[1.0, 2.0], pdos={"element_angular": {
+    ...     "Mo-d": [0.5, 1.0], "O-p": [0.4, 0.9], "O-s": [0.1, 0.1]}})
+    >>> sorted(chemist_curves(dos, min_share=0.05))
+    ['Mo-d', 'O-p', 'other']
+
+    Metal s and p curves (diffuse virtual levels) are drawn too when they hold more than
+    ``min_share``.
+    """
+    from superatom.analysis.valence import is_d_metal
+
+    parts = dos.pdos.get("element_angular", {})
+    metals = {name.split("-")[0] for name in parts if is_d_metal(name.split("-")[0])}
+    if not metals:
+        key = "fragment" if len(dos.pdos.get("fragment", {})) > 1 else "element"
+        return {name: np.asarray(c) for name, c in dos.pdos.get(key, {}).items()}
+    total = float(np.sum(dos.total)) or 1.0
+    keep = {f"{m}-d" for m in metals} | {"O-p"}
+    keep |= {n for n, c in parts.items() if float(np.sum(c)) / total > 0.2
+             or (n.split("-")[0] in metals and float(np.sum(c)) / total > min_share)}
+    curves = {n: np.asarray(parts[n]) for n in sorted(keep) if n in parts}
+    rest = [np.asarray(c) for n, c in parts.items() if n not in curves]
+    if rest and float(np.sum(rest)) / total > min_share:
+        curves["other"] = np.sum(rest, axis=0)
+    return curves
+
+
+def plot_dos(dos, partition: str | None = "auto", opdos=None,
              ax: Axes | None = None) -> Axes:
-    """Total DOS, the PDOS of one partition (fragment/element/angular/element_angular) and
-    optionally an OPDOS curve (:class:`OPDOSResult`, on a twin axis); HOMO/LUMO dotted."""
+    """Total DOS, PDOS curves and optionally an OPDOS curve (:class:`OPDOSResult`, on a twin
+    axis); HOMO and LUMO marked and labelled, the axis limited to where there are states.
+
+    ``partition``: ``'auto'`` (metal d / O p / other for metal oxides, fragments otherwise,
+    see :func:`chemist_curves`), one of ``dos.pdos`` (fragment, element, angular,
+    element_angular) or None. The legend names the population the PDOS uses.
+    """
     ax = _axes(ax, (7.0, 4.0))
     energies = np.asarray(dos.energies_ev)
-    ax.plot(energies, dos.total, color="k", lw=1.5, label="total")
-    if partition and partition in dos.pdos:
-        for name, curve in dos.pdos[partition].items():
-            ax.plot(energies, curve, lw=1.0, label=name)
-    ax.axvline(dos.homo_ev, color="0.5", ls=":", lw=1)
-    if dos.lumo_ev is not None:
-        ax.axvline(dos.lumo_ev, color="0.5", ls=":", lw=1)
+    total = np.asarray(dos.total)
+    ax.plot(energies, total, color="k", lw=1.5, label="total")
+    curves = chemist_curves(dos) if partition == "auto" else {
+        name: np.asarray(c) for name, c in dos.pdos.get(partition or "", {}).items()}
+    for name, curve in curves.items():
+        ax.plot(energies, curve, lw=1.0, label=name)
+    top = float(total.max()) or 1.0
+    for energy, label in ((dos.homo_ev, "HOMO"), (dos.lumo_ev, "LUMO")):
+        if energy is None:
+            continue
+        ax.axvline(energy, color="0.5", ls=":", lw=1)
+        ax.annotate(f"{label} {energy:.2f}", (energy, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=7, color="0.3")
+    filled = energies[total > 1e-3 * top]
+    if filled.size:
+        ax.set_xlim(filled.min() - 0.3, filled.max() + 0.3)
     if opdos is not None:
         twin = ax.twinx()
         twin.fill_between(opdos.energies_ev, opdos.opdos, color="tab:green", alpha=0.3,
@@ -151,40 +215,62 @@ def plot_dos(dos, partition: str | None = "fragment", opdos=None,
         twin.legend(loc="upper right", fontsize=7)
     ax.set_xlabel("energy (eV)")
     ax.set_ylabel(f"DOS (states/eV, sigma = {dos.sigma_ev} eV)")
-    ax.legend(loc="upper left", fontsize=7)
+    population = POPULATION_NAMES.get(dos.method, dos.method)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7,
+              title=f"PDOS: {population}\npopulation", title_fontsize=7)
     return ax
 
 
 def plot_chain(result: ChainScalingResult, ax: Axes | None = None) -> Axes:
-    """HOMO, LUMO and gap vs n with the tight-binding fits and the n -> infinity limits."""
-    ax = _axes(ax)
+    """HOMO, LUMO and gap vs n with the tight-binding fits (form in the legend), their
+    one-sigma bands (the gap's from both edges) and the n -> infinity limits; a two-point
+    fit or a series that is not monotonic (see :func:`chain_warnings`) is flagged on the
+    figure."""
+    from superatom.analysis.chain import chain_warnings
+
+    ax = _axes(ax, (7.5, 5.0))
     n = np.asarray(result.n)
     dense = np.linspace(n.min(), max(n.max(), 2) * 3, 200)
     x = chain_x(dense)
+    bands = []
     for fit, values, colour, name in ((result.homo_fit, result.homo_ev, "tab:blue", "HOMO"),
                                       (result.lumo_fit, result.lumo_ev, "tab:red", "LUMO")):
         ax.plot(n, values, "o", color=colour, label=name)
         curve = fit.alpha_ev + 2 * fit.tau_ev * x
         ax.plot(dense, curve, "-", color=colour, lw=1)
         band = fit_band(n, values, x)
+        bands.append(band)
         if band is not None:
             ax.fill_between(dense, curve - band, curve + band, color=colour, alpha=0.2, lw=0,
                             label=f"{name} fit +/- 1 sigma")
         ax.axhline(fit.limit_ev, color=colour, ls=":", lw=1)
     ax.plot(n, result.gap_ev, "s", color="k", label="gap")
-    ax.plot(dense, (result.lumo_fit.alpha_ev + 2 * result.lumo_fit.tau_ev * x)
-            - (result.homo_fit.alpha_ev + 2 * result.homo_fit.tau_ev * x), "-", color="k",
-            lw=1)
+    gap_curve = ((result.lumo_fit.alpha_ev + 2 * result.lumo_fit.tau_ev * x)
+                 - (result.homo_fit.alpha_ev + 2 * result.homo_fit.tau_ev * x))
+    ax.plot(dense, gap_curve, "-", color="k", lw=1)
+    if bands[0] is not None and bands[1] is not None:
+        gap_band = np.hypot(bands[0], bands[1])  # the two edges are fitted independently
+        ax.fill_between(dense, gap_curve - gap_band, gap_curve + gap_band, color="0.5",
+                        alpha=0.25, lw=0, label="gap fit +/- 1 sigma")
     ax.axhline(result.gap_infinite_ev, color="k", ls=":", lw=1,
                label=f"gap(inf) = {result.gap_infinite_ev:.2f} eV")
     ax.set_xlabel("number of units n")
     ax.set_ylabel("energy (eV)")
-    ax.legend(fontsize=7)
-    if len(set(result.n)) <= 2:
-        ax.text(0.5, 0.5, CHAIN_TWO_POINT_WARNING, transform=ax.transAxes, ha="center",
-                va="center", fontsize=9, color="darkred", wrap=True,
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              title=r"fit: $E(n) = \alpha + 2\tau\,\cos(\pi/(n+1))$", title_fontsize=7)
+    flags = [CHAIN_TWO_POINT_WARNING] if len(set(result.n)) <= 2 else []
+    flags += chain_warnings(result)
+    if flags:
+        ax.text(0.5, 0.5, "\n".join(_wrap(f) for f in flags), transform=ax.transAxes,
+                ha="center", va="center", fontsize=7, color="darkred",
                 bbox={"facecolor": "white", "edgecolor": "darkred", "alpha": 0.85})
     return ax
+
+
+def _wrap(text: str, width: int = 72) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text.replace("\n", " "), width))
 
 
 CHAIN_TWO_POINT_WARNING = ("fit through only two chain lengths: exact, no error estimate;\n"
@@ -322,6 +408,42 @@ def plot_level_ladder(systems: list[dict], window_ev: float = 3.0, ax: Axes | No
     return ax
 
 
+def plot_level_ladders(systems: list[dict], window_ev: float = 3.0,
+                       label_key: str = "label") -> Axes:
+    r"""One :func:`plot_level_ladder` panel per method, stacked: levels of different methods
+    (GFN2-xTB near -15 eV, PBE0 near -9 eV for the same anion) are never on one axis.
+
+    Every system's tick names its method under it; each panel's title gives the full method.
+    Returns the first panel (``ax.figure`` holds them all).
+
+    Examples
+    --------
+    >>> ax = plot_level_ladders([
+    ...     {"name": "a", "method": "GFN2-xTB (gbsa water)", "homo_ev": -15.0, "lumo_ev": -12.0},
+    ...     {"name": "b", "method": "RKS-PBE0/def2-svp", "homo_ev": -9.0, "lumo_ev": -4.0}])
+    >>> [len(a.get_xticklabels()) for a in ax.figure.axes]
+    [1, 1]
+    >>> ax.get_xticklabels()[0].get_text()
+    'a\nGFN2-xTB'
+    """
+    from superatom.schemas.levels import short_method
+
+    groups: dict[str, list[dict]] = {}
+    for system in systems:
+        groups.setdefault(system.get("method") or "method not recorded", []).append(system)
+    width = max(max(4.0, 1.1 * len(rows) + 2.0) for rows in groups.values())
+    fig = Figure(figsize=(width, 5.0 * len(groups)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(groups), 1, squeeze=False)[:, 0]
+    for ax, (method, rows) in zip(axes, groups.items(), strict=True):
+        labelled = [{**row, label_key: f"{row.get(label_key) or row.get('name', '')}\n"
+                     f"{short_method(method)}"} for row in rows]
+        plot_level_ladder(labelled, window_ev, ax=ax, label_key=label_key)
+        ax.set_title(f"{method}  (levels comparable within this panel only)", fontsize=9,
+                     pad=18)
+    return axes[0]
+
+
 def plot_level_shifts(interactions: list[dict], ax: Axes | None = None) -> Axes:
     """Monomer vs assembly HOMO/LUMO of (e.g. GFN2-xTB) interactions, shifts annotated.
 
@@ -353,8 +475,9 @@ def plot_level_shifts(interactions: list[dict], ax: Axes | None = None) -> Axes:
                         textcoords="offset points", xytext=(3, 0), va="center", fontsize=7,
                         color=colour)
         ticks += [base, base + 1.0]
-        labels += ["monomer", f"{doc.get('name', '')}\nassembly"]
+        labels += ["monomers\n(highest HOMO,\nlowest LUMO)", f"{doc.get('name', '')}\nassembly"]
     ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_xlim(-0.6, 2.5 * max(len(interactions) - 1, 0) + 1.9)  # room for the shift labels
     ax.set_ylabel("orbital energy (eV)")
     ax.set_title("level shifts on assembly (eV)", fontsize=9)
     ax.legend(handles=[Line2D([], [], color="tab:blue", lw=2, label="HOMO (occupied)"),

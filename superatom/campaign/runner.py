@@ -34,10 +34,36 @@ class RunSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     uuids: dict[str, str] = field(default_factory=dict)
+    computed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped
+
+    def counts(self) -> str:
+        """``13 computed, 0 reused, ...``; on a rerun it names what was computed and why.
+
+        Examples
+        --------
+        >>> RunSummary(completed=1, reused=4, computed=["interaction analysis"]).counts()
+        '1 computed (interaction analysis: analyses are redone from the stored results, in \
+seconds), 4 reused, 0 failed, 0 skipped'
+        """
+        what = ""
+        if self.reused and self.computed:
+            analyses = sorted({n for n in self.computed if n in ANALYSIS_JOBS})
+            others = sorted({n for n in self.computed if n not in ANALYSIS_JOBS})
+            parts = ([f"{', '.join(analyses)}: analyses are redone from the stored results, "
+                      "in seconds"] if analyses else [])
+            parts += [f"{', '.join(others)}: no stored result with the same input"] if others \
+                else []
+            what = f" ({'; '.join(parts)})"
+        return (f"{self.completed} computed{what}, {self.reused} reused, "
+                f"{len(self.failed)} failed, {len(self.skipped)} skipped")
+
+
+# jobs that only read stored results (no SCF): cheap, so rerun rather than looked up
+ANALYSIS_JOBS = ("interaction analysis", "chain scaling fit", "cut fragments")
 
 
 
@@ -102,4 +128,5 @@ def _run_one(job, store: JobStore, summary: RunSummary, bad: set[str]) -> str:
         summary.reused += 1
         return "reused"
     summary.completed += 1
+    summary.computed.append(job.name)
     return "completed"

@@ -79,6 +79,14 @@ def _composition(doc, method: str, orbitals, as_json: bool, as_csv: bool = False
     emit_rows(rows, list(rows[0]) if rows else ["orbital"], as_csv=as_csv,
               title=f"{res.name}: {method} composition (eV)",
               headers={"energy_ev": "E", "occupation": "occ", "participation_ratio": "PR"})
+    if as_csv:
+        return
+    from superatom.analysis.valence import valence_frontier
+
+    valence = valence_frontier(doc)
+    if not valence.formal_lumo_valence:
+        out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
+        out.print(f"note: {valence.summary()}", highlight=False)
 
 
 def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
@@ -109,14 +117,17 @@ def _superatom(doc, orbitals, fragment, lmax, out, as_json, uuid) -> None:
         return
     for res in results:
         letters = list(res.orbitals[0].weights) if res.orbitals else []
-        table = Table(title=f"{res.name}: angular character about {res.label} "
-                            f"(R = {res.radius_angstrom:.1f} A)")
-        for column in ("orbital", "E (eV)", "char.", *letters, "norm in"):
-            table.add_column(column)
-        for o in res.orbitals:
-            table.add_row(o.label, f"{o.energy_ev:.3f}", o.character,
-                          *[f"{o.weights[k]:.2f}" for k in letters], f"{o.norm_inside:.3f}")
-        console.print(table)
+        rows = [{"orbital": o.label, "spin": o.spin, "energy_ev": o.energy_ev,
+                 "character": o.character, **{k: round(o.weights[k], 3) for k in letters},
+                 "norm_inside": o.norm_inside} for o in res.orbitals]
+        # a pipe gets every column as TSV; a narrow terminal drops the highest l first
+        emit_rows(rows, ["orbital", "spin", "energy_ev", "character", *letters, "norm_inside"],
+                  title=f"{res.name}: angular character about {res.label} "
+                        f"(R = {res.radius_angstrom:.1f} A)",
+                  headers={"energy_ev": "E (eV)", "character": "char.",
+                           "norm_inside": "norm in"},
+                  keep=("orbital", "energy_ev", "character"),
+                  drop_first=("spin", *reversed(letters[2:])))
 
 
 def _dos(doc, method, sigma, out, as_json, uuid) -> None:
@@ -129,10 +140,10 @@ def _dos(doc, method, sigma, out, as_json, uuid) -> None:
     except InputError:
         d_centre = None
     folder = _out_dir(out, uuid)
-    partition = "fragment" if "fragment" in res.pdos else "element"
-    png = save_figure(plot_dos(res, partition), folder / "dos.png")
+    png = save_figure(plot_dos(res), folder / "dos.png")
     csv = write_dos_csv(res, folder / "dos.csv")
     summary = {"homo_ev": res.homo_ev, "lumo_ev": res.lumo_ev, "sigma_ev": sigma,
+               "population": method,
                "d_band_centre_ev": d_centre, "png": str(png), "csv": str(csv)}
     if as_json:
         print_json(summary)
@@ -178,41 +189,55 @@ def _optical(doc, store, nstates: int, measured: float | None, as_json: bool,
     if as_csv:
         return
     out = console if stdout_is_terminal() else err_console  # a pipe gets only the table
-    out.print(f"optical gap {res.optical_gap_ev:.3f} eV (first bright "
-              f"{cell(res.first_bright_ev)} eV), Kohn-Sham gap {cell(res.ks_gap_ev)} eV",
-              highlight=False)
+    bright = ("" if res.first_bright_ev is None
+              else f" (first bright {cell(res.first_bright_ev)} eV)")
+    out.print(f"optical gap {res.optical_gap_ev:.3f} eV{bright}, Kohn-Sham gap "
+              f"{cell(res.ks_gap_ev)} eV", highlight=False)
+    if res.note:
+        out.print(f"note: {res.note}", highlight=False)
     out.print(f"stored as TDA result {job.uuid}"
               + (f" (reused {tda_doc.reused_from})" if tda_doc.reused_from else ""),
               highlight=False)
 
 
+SUMMARY_ROWS = ("homo_splitting_ev", "lumo_splitting_ev", "homo_centroid_shift_ev",
+                "lumo_centroid_shift_ev", "homo_shift_ev", "lumo_shift_ev", "gap_monomer_ev",
+                "gap_assembly_ev", "gap_change_ev", "fo_homo_coupling_ev", "fo_lumo_coupling_ev",
+                "fo_homo_site_difference_ev", "fo_lumo_site_difference_ev",
+                "fo_homo_splitting_ev", "fo_lumo_splitting_ev", "homo_participation_ratio",
+                "lumo_participation_ratio")
+
+
+def _shifts(shifts: dict[str, float], reference: str | None) -> str:
+    return " ".join(f"{k}:{v:+.3f}" + ("*" if k == reference else "")
+                    for k, v in shifts.items())
+
+
 def _summary_table(res) -> Table:
+    from superatom.schemas.interaction import quantity_label
+
     table = Table(title=f"{' + '.join(res.monomers)} -> {res.assembly}")
     table.add_column("quantity")
     for s in res.summary:
         table.add_column(s.spin)
-    rows = [
-        ("HOMO splitting (eV)", "homo_splitting_ev"),
-        ("LUMO splitting (eV)", "lumo_splitting_ev"),
-        ("HOMO centroid shift (eV)", "homo_centroid_shift_ev"),
-        ("LUMO centroid shift (eV)", "lumo_centroid_shift_ev"),
-        ("HOMO shift (eV)", "homo_shift_ev"),
-        ("LUMO shift (eV)", "lumo_shift_ev"),
-        ("gap monomer (eV)", "gap_monomer_ev"),
-        ("gap assembly (eV)", "gap_assembly_ev"),
-        ("gap change (eV)", "gap_change_ev"),
-        ("FO J_eff HOMO (eV)", "fo_homo_coupling_ev"),
-        ("FO J_eff LUMO (eV)", "fo_lumo_coupling_ev"),
-        ("FO splitting HOMO (eV)", "fo_homo_splitting_ev"),
-        ("FO splitting LUMO (eV)", "fo_lumo_splitting_ev"),
-        ("HOMO participation ratio", "homo_participation_ratio"),
-        ("LUMO participation ratio", "lumo_participation_ratio"),
-    ]
-    for title, key in rows:
-        table.add_row(title, *[cell(getattr(s, key)) for s in res.summary])
+    for key in SUMMARY_ROWS:
+        table.add_row(quantity_label(key), *[cell(getattr(s, key)) for s in res.summary])
+    table.add_row("HOMO shift per monomer (* = highest HOMO)",
+                  *[_shifts(s.homo_shifts_ev, s.homo_reference) for s in res.summary])
+    table.add_row("LUMO shift per monomer (* = lowest LUMO)",
+                  *[_shifts(s.lumo_shifts_ev, s.lumo_reference) for s in res.summary])
     table.add_row("HOMO on fragments", *[_top(s.homo_fragment_weights) for s in res.summary])
     table.add_row("LUMO on fragments", *[_top(s.lumo_fragment_weights) for s in res.summary])
     return table
+
+
+def _compare_help() -> str:
+    from superatom.schemas.interaction import QUANTITIES
+
+    lines = ["Monomer -> assembly interaction: splittings, shifts, gap change, FO couplings. "
+             "Every labelled fragment of the assembly needs its monomer.", "Quantities (eV):"]
+    lines += [f"{label}: {text}." for label, text in QUANTITIES.values()]
+    return "\n\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
@@ -225,7 +250,9 @@ def register(app: typer.Typer) -> None:
         what: str = typer.Option("composition", "--what",
                                  help="composition | superatom | dos | export | optical | eda "
                                  "(eda: of an interaction, assembly or EDA uuid)"),
-        method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
+        method: str | None = typer.Option(
+            None, "--method", help="mulliken | lowdin | scpa (default: mulliken for "
+            "composition; lowdin for dos, never negative)."),
         orbitals: str | None = typer.Option(
             None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
         fragment: str | None = typer.Option(
@@ -245,6 +272,7 @@ def register(app: typer.Typer) -> None:
         """Composition, superatom character, DOS, cube/molden export or TDA optical gap."""
         if what not in WHAT:
             raise InputError(f"--what '{what}' unknown: use one of {', '.join(WHAT)}")
+        method = method or ("lowdin" if what == "dos" else "mulliken")
         if method not in METHODS:
             raise InputError(f"--method '{method}' unknown: use one of {', '.join(METHODS)}")
         from superatom.db import load_result
@@ -273,7 +301,7 @@ def register(app: typer.Typer) -> None:
         else:
             _export(doc, picks, out, as_json, uuid)
 
-    @app.command("compare")
+    @app.command("compare", help=_compare_help())
     @handle_errors
     def compare(
         uuids: list[str] = typer.Argument(
@@ -307,6 +335,10 @@ def register(app: typer.Typer) -> None:
             print_json(res.model_dump())
             return
         console.print(_summary_table(res))
+        notes = [f"{s.spin}: {n}" if len(res.summary) > 1 else n
+                 for s in res.summary for n in s.notes]
+        for note in notes:
+            console.print(f"note: {note}", highlight=False)
         for chan in res.fragment_orbitals.channels:
             table = Table(title=f"fragment-orbital couplings ({chan.spin})")
             for column in ("pair", "FO", "S", "J (eV)", "J_eff (eV)", "splitting (eV)"):

@@ -162,14 +162,9 @@ def stdout_is_terminal() -> bool:
 
 def split_method(method: str | None) -> str:
     """Short method label ``XC/basis`` from a stored method string."""
-    if not method:
-        return "-"
-    head, *rest = method.split()
-    label = head.removeprefix("RKS-")
-    for word in rest:
-        if word.startswith(("C-PCM", "SMD")):
-            label += " " + ("PCM" if word.startswith("C-PCM") else "SMD")
-    return label
+    from superatom.schemas.levels import short_method
+
+    return short_method(method)
 
 
 def _default(value: Any) -> Any:

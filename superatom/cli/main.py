@@ -16,6 +16,25 @@ from superatom.cli.common import csv_option, emit_rows, handle_errors, json_opti
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
+
+def _flag_type_hidden() -> None:
+    """On/off flags take no value, so ``-h`` shows ``--json``, not ``--json <bool>``
+    (typer's rich help prints a type for every option, flags included)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_hidden", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_hidden = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flag_type_hidden()
+
 app = typer.Typer(
     name="superatom",
     help="Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF).",

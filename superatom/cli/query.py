@@ -9,22 +9,27 @@ from superatom.cli.common import csv_option, db_option, emit_rows, fail, handle_
 HEADERS = {"charge": "q", "multiplicity": "2S+1", "homo_ev": "HOMO", "lumo_ev": "LUMO",
            "gap_ev": "gap", "system_class": "class", "n_units": "n"}
 KEEP = ("uuid", "formula", "method")  # never folded on a terminal
-COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "homo_ev", "lumo_ev", "gap_ev",
+COLUMNS = ("uuid", "name", "formula", "formula_stored", "charge", "multiplicity", "homo_ev",
+           "lumo_ev", "gap_ev",
            "method", "system_class", "campaign", "n_units")
 # left out in this order when a terminal is too narrow for all columns
-DROP_FIRST = ("campaign", "n_units", "system_class", "multiplicity", "charge", "uuid", "method")
+DROP_FIRST = ("formula_stored", "campaign", "n_units", "system_class", "multiplicity", "charge",
+              "uuid", "method")
 
 
 def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:
-    """Rows for printing: short uuid, formula in Hill/POM notation and a short method label
-    on a terminal (``full``: the stored values, for JSON/CSV/TSV)."""
+    """Rows for printing: the formula in Hill/POM notation everywhere (``formula_stored``
+    beside it, as stored); on a terminal also a short uuid and method label (``full``: the
+    stored values, for JSON/CSV/TSV)."""
     from superatom.cli.common import split_method
     from superatom.structures.notation import with_display_formula
 
+    rows = [{**with_display_formula(row), "formula_stored": row.get("formula")} for row in rows]
     columns = [c for c in COLUMNS if any(row.get(c) is not None for row in rows)] or ["uuid"]
     if full:
         return rows, columns
-    shown = [{**with_display_formula(row), "uuid": str(row.get("uuid"))[:8],
+    columns = [c for c in columns if c != "formula_stored"]
+    shown = [{**row, "uuid": str(row.get("uuid"))[:8],
               "method": split_method(row.get("method"))} for row in rows]
     return shown, columns
 
@@ -37,7 +42,8 @@ def register(app: typer.Typer) -> None:
     def query(
         formula: str | None = typer.Option(
             None, "--formula", "-f", help="Full formula in any element order: CH4, H4C, "
-            "PW12O40."),
+            "PW12O40, or as the tables print it: [PW12O40]3- (that charge too)."),
+        charge: int | None = typer.Option(None, "--charge", "-q", help="Total charge."),
         system_class: str | None = typer.Option(None, "--class", "-c", help="System class."),
         campaign: str | None = typer.Option(None, "--campaign"),
         element: list[str] = typer.Option(None, "--element", "-e", help="Must contain element."),
@@ -67,7 +73,7 @@ def register(app: typer.Typer) -> None:
             open_read_store(db), formula=formula, system_class=system_class,
             campaign=campaign, elements=element or None, chemsys=chemsys,
             functional=functional, basis=basis, preset=preset, n_units=n_units,
-            gap_min=gap_min, gap_max=gap_max, since=since,
+            gap_min=gap_min, gap_max=gap_max, since=since, charge=charge,
         )
         if limit:
             rows = rows[:limit]

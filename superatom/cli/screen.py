@@ -10,11 +10,11 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from superatom.cli.common import (
     console,
     db_option,
+    emit_rows,
     err_console,
     fail,
     handle_errors,
@@ -24,20 +24,15 @@ from superatom.cli.common import (
 from superatom.errors import InputError
 from superatom.names import check_name, file_safe
 
+PLAN_COLUMNS = ["kind", "name", "tier", "formula", "n_atoms", "charge", "multiplicity", "jobs"]
 
-def _plan_table(plan: list[dict]) -> Table:
+
+def _print_plan(plan: list[dict]) -> None:
+    """The campaign plan: a table on a terminal, tab-separated into a pipe."""
     from superatom.structures.notation import with_display_formula
 
-    plan = [with_display_formula(row) for row in plan]
-    table = Table(title="campaign plan")
-    for column in ("kind", "name", "tier", "formula", "n_atoms", "charge", "multiplicity",
-                   "jobs"):
-        table.add_column(column)
-    for row in plan:
-        table.add_row(*[str(row.get(c, "")) for c in ("kind", "name", "tier", "formula",
-                                                       "n_atoms", "charge", "multiplicity",
-                                                       "jobs")])
-    return table
+    emit_rows([with_display_formula(row) for row in plan], PLAN_COLUMNS, title="campaign plan",
+              headers={"n_atoms": "atoms", "multiplicity": "2S+1"}, keep=("name", "formula"))
 
 
 def _report_folder(out: Path | None, name: str) -> Path:
@@ -146,7 +141,7 @@ def register(app: typer.Typer) -> None:
             resolved.prescreened = True
         flow, plan = build_campaign_flow(resolved, reuse=not force)
         if not as_json:
-            console.print(_plan_table(plan))
+            _print_plan(plan)
         if dry_run:
             if as_json:
                 print_json({"campaign": campaign.name, "plan": plan})
@@ -160,8 +155,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result)
         else:
-            console.print(f"{summary.completed} computed, {summary.reused} reused, "
-                          f"{len(summary.failed)} failed, {len(summary.skipped)} skipped")
+            console.print(summary.counts(), highlight=False, soft_wrap=True)
             for name, reason in summary.failed:
                 console.print(f"[red]failed[/red] {name}: {reason}", highlight=False)
             console.print(f"report: {Path(report['files'][-1]).parent}")

@@ -36,15 +36,25 @@ def _connected(store: JobStore | None) -> JobStore:
 
 
 def parse_composition(formula: str) -> Composition:
-    """A formula in any element order (``CH4``, ``H4C``, ``C1 H4``) as a Composition."""
+    """A formula in any element order (``CH4``, ``H4C``, ``C1 H4``) or as the tables print
+    it (``[PW12O40]3-``; see :func:`formula_charge` for its charge) as a Composition."""
+    from superatom.structures.notation import split_charge
+
     try:
-        comp = Composition(formula)
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"cannot read formula '{formula}': write it like CH4 or PW12O40 "
-                         f"({err})") from None
-    if not comp.valid or not len(comp):
-        raise InputError(f"cannot read formula '{formula}': write it like CH4 or PW12O40")
+        comp = Composition(split_charge(formula)[0])
+    except (ValueError, KeyError, TypeError):
+        comp = None
+    if comp is None or not comp.valid or not len(comp):
+        raise InputError(f"cannot read formula '{formula}': write it like CH4, PW12O40 or "
+                         "[PW12O40]3-")
     return comp
+
+
+def formula_charge(formula: str | None) -> int | None:
+    """The charge written into a formula (``[PW12O40]3-`` -> -3), None if none is."""
+    from superatom.structures.notation import split_charge
+
+    return split_charge(formula)[1] if formula else None
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -108,6 +118,7 @@ def build_filter(
     gap_min: float | None = None,
     gap_max: float | None = None,
     since: str | None = None,
+    charge: int | None = None,
 ) -> dict[str, Any]:
     """Mongo-style pre-filter on frontier-orbital documents; every argument is optional.
 
@@ -140,6 +151,12 @@ def build_filter(
         criteria["output.preset"] = preset
     if n_units is not None:
         criteria["output.n_units"] = n_units
+    written = formula_charge(formula)
+    if charge is not None and written is not None and charge != written:
+        raise InputError(f"--formula {formula} has charge {written:+d} but --charge is "
+                         f"{charge:+d}: give one of them")
+    if charge is not None or written is not None:
+        criteria["output.charge"] = charge if charge is not None else written
     gap: dict[str, float] = {}
     if gap_min is not None:
         gap["$gte"] = gap_min
@@ -269,11 +286,49 @@ def newest_by(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str
     return list(seen.values())
 
 
+# the names of the ``superatom query`` options, as results_frame takes them
+FILTER_NAMES = {"xc": "functional", "element": "elements", "class": "system_class"}
+FRAME_COLUMNS = ["uuid", "name", "formula", "formula_stored", "charge", "multiplicity",
+                 "homo_ev", "lumo_ev", "gap_ev", "method", "preset", "system_class", "campaign",
+                 "n_units", "completed_at"]
+
+
 def results_frame(store: JobStore | None = None, **filters: Any):
-    """The rows of :func:`query_results` as a pandas DataFrame."""
+    """The rows of :func:`query_results` as a pandas DataFrame.
+
+    Filters take the names of the ``superatom query`` options (``formula``, ``xc``,
+    ``basis``, ``charge``, ``element``, ``chemsys``, ``system_class`` or ``class``,
+    ``campaign``, ``preset``, ``n_units``, ``gap_min``, ``gap_max``, ``since``). ``formula``
+    shows the formula as the tables print it (``[PW12O40]3-``), ``formula_stored`` the stored
+    one. No match gives an empty frame with the usual columns.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from superatom.db import open_store
+    >>> df = results_frame(open_store(tempfile.mkdtemp()), xc="pbe0", formula="[MoO4]2-")
+    >>> len(df), list(df.columns[:4])
+    (0, ['uuid', 'name', 'formula', 'formula_stored'])
+    """
+    import inspect
+
     import pandas as pd
 
-    return pd.DataFrame(query_results(store, **filters))
+    from superatom.structures.notation import with_display_formula
+
+    known = set(inspect.signature(build_filter).parameters)
+    names = {FILTER_NAMES.get(k, k): v for k, v in filters.items()}
+    unknown = sorted(k for k in filters if FILTER_NAMES.get(k, k) not in known)
+    if unknown:
+        accepted = sorted((known - set(FILTER_NAMES.values())) | set(FILTER_NAMES))
+        raise InputError(f"unknown filter {', '.join(unknown)}: use {', '.join(accepted)}")
+    if isinstance(names.get("elements"), str):
+        names["elements"] = [names["elements"]]
+    rows = [{**with_display_formula(row), "formula_stored": row.get("formula")}
+            for row in query_results(store, **names)]
+    frame = pd.DataFrame(rows)
+    extra = [c for c in frame.columns if c not in FRAME_COLUMNS]
+    return frame.reindex(columns=FRAME_COLUMNS + extra)
 
 
 def resolve_uuid(uuid: str, store: JobStore | None = None) -> str:

@@ -79,3 +79,21 @@ def level_label(index: int, n_occ: int) -> str:
     if position <= 0:
         return "HOMO" if position == 0 else f"HOMO{position}"
     return "LUMO" if position == 1 else f"LUMO+{position - 1}"
+
+
+def short_method(method: str | None) -> str:
+    """Short method label ``XC/basis`` (plus PCM/SMD) from a stored method string.
+
+    Examples
+    --------
+    >>> short_method("RKS-PBE0/def2-svp DF C-PCM(eps=78.36)"), short_method("GFN2-xTB (gbsa water)")
+    ('PBE0/def2-svp PCM', 'GFN2-xTB')
+    """
+    if not method:
+        return "-"
+    head, *rest = method.split()
+    label = head.removeprefix("RKS-")
+    for word in rest:
+        if word.startswith(("C-PCM", "SMD")):
+            label += " " + ("PCM" if word.startswith("C-PCM") else "SMD")
+    return label

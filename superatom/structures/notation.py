@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 from pymatgen.core import Composition
 
 ADDENDA = ("W", "Mo", "V", "Nb", "Ta")
@@ -72,3 +74,21 @@ def with_display_formula(row: dict) -> dict:
         return row
     return {**row, "formula": " / ".join(display_formula(f, row.get("charge"))
                                          for f in str(row["formula"]).split(" / "))}
+
+
+def split_charge(text: str) -> tuple[str, int | None]:
+    """The formula and the charge of a formula written as the tables print it.
+
+    ``[PW12O40]3-`` gives ``('PW12O40', -3)``, ``[MoO4]2-`` ``('MoO4', -2)``, ``[Cu]+``
+    ``('Cu', 1)``; a plain formula (``CH4``, ``P1W12O40``) comes back with charge None.
+
+    Examples
+    --------
+    >>> split_charge("[PW12O40]3-"), split_charge("CH4"), split_charge("[NH4]+")
+    (('PW12O40', -3), ('CH4', None), ('NH4', 1))
+    """
+    match = re.fullmatch(r"\s*\[([^\]]+)\]\s*(\d*)\s*([+-])\s*", text)
+    if not match:
+        return text.strip(), None
+    size = int(match[2]) if match[2] else 1
+    return match[1], size if match[3] == "+" else -size

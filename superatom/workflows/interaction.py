@@ -171,9 +171,18 @@ class InteractionFlowMaker(Maker):
         fragment_charges: dict[str, int] | None = None,
         fragment_multiplicities: dict[str, int] | None = None,
     ) -> Flow:
-        """Build the flow for one assembly; charges per fragment as in ``split_fragments``."""
+        """Build the flow for one assembly; charges per fragment as in ``split_fragments``.
+
+        A Maker whose tier cannot compute the assembly or one of its units (GFN2-xTB on a
+        Ln-linked polyoxometalate) refuses here with an InputError, before anything runs.
+        """
         pieces: dict[str, Any] = split_fragments(assembly, fragment_charges,
                                                  fragment_multiplicities)
+        for maker in (self.frontier_maker, self.relax_maker):
+            check = getattr(maker, "check_scope", None)
+            if check is not None:
+                for structure in (assembly, *pieces.values()):
+                    check(structure)
         meta = dict(self.metadata)
         label = meta.get("name") or assembly.composition.reduced_formula
         jobs: list[Any] = []

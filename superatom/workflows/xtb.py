@@ -53,13 +53,18 @@ class XtbFrontierMaker(Maker):
     reuse: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def check_scope(self, molecule: Molecule) -> None:
+        """InputError (saying to use DFT) unless the tier may compute ``molecule``; flow
+        Makers call it when they are built, before anything runs."""
+        applicable, reason = xtb_applicable(as_molecule(molecule))
+        if not applicable:
+            raise InputError(reason)
+
     @job(output_schema=XtbFrontierDoc, config=JobConfig(expose_store=True))
     def make(self, molecule: Molecule) -> XtbFrontierDoc:
         """Compute (or reuse) the xTB frontier levels of ``molecule``."""
         molecule = as_molecule(molecule)
-        applicable, reason = xtb_applicable(molecule)
-        if not applicable:
-            raise InputError(reason)
+        self.check_scope(molecule)
         solvation, _ = parse_solvation(self.solvation, molecule)
         digest = xtb_input_hash(molecule, self.relax, solvation)
         job_uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job else None
