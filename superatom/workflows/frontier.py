@@ -46,10 +46,21 @@ from superatom.workflows.fragments import superposition_density
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
-    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``."""
+    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``.
+
+    Density fitting with another auxiliary basis than the default names it
+    (``DF(def2-svp-jkfit)``; ``DF(auto)``: the one PySCF picks for the basis).
+
+    Examples
+    --------
+    >>> from superatom.calc_settings import load_preset
+    >>> method_summary(load_preset("fast", aux_basis="def2-svp-jkfit"), "RKS")
+    'RKS-PBE0/def2-svp DF(def2-svp-jkfit)'
+    """
     text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
     if settings.density_fit:
-        text += " DF"
+        default = CalcSettings.model_fields["aux_basis"].default
+        text += " DF" if settings.aux_basis == default else f" DF({settings.aux_basis or 'auto'})"
     if settings.solvent == "pcm":
         text += f" C-PCM(eps={settings.solvent_eps:.2f})"
     elif settings.solvent == "smd":
