@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobflow import JobStore
+from pydantic import ValidationError
 from pymatgen.core import Composition
 
 from superatom.db.reuse import with_arrays
@@ -278,7 +279,8 @@ def results_frame(store: JobStore | None = None, **filters: Any):
 def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     """Full document of one job, arrays from the ``data`` store included.
 
-    A unique prefix of the uuid is accepted.
+    A unique prefix of the uuid is accepted, and so is the uuid of a record that a rerun
+    replaced (the replacing record lists it in ``output.replaces``).
     """
     store = _connected(store)
     doc = store.query_one({"uuid": uuid}, load=True)
@@ -289,6 +291,8 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
             raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
         if matches:
             doc = store.query_one({"uuid": matches[0]["uuid"]}, load=True)
+    if doc is None:  # a uuid printed by an earlier run that a rerun replaced
+        doc = store.query_one({"output.replaces": uuid}, load=True)
     if doc is None:
         raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
     output = doc["output"]
@@ -298,4 +302,10 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
             kind, f"a '{kind}' document")
         raise InputError(f"result '{uuid}' is {what}: analyze and compare need a DFT "
                          "frontier-orbital result (tier dft)")
-    return FrontierOrbitalDoc.model_validate(with_arrays(store, output))
+    try:
+        return FrontierOrbitalDoc.model_validate(with_arrays(store, output))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"stored result '{uuid}' cannot be read ({where}: {first['msg']}): "
+                         "recompute it with 'superatom run --force'") from None

@@ -131,13 +131,16 @@ def check_method(settings: CalcSettings, elements: list[str]) -> None:
 
 
 def check_charge_spin(molecule: Molecule) -> None:
-    """Charge a finite integer, multiplicity an integer >= 1."""
+    """Charge a finite integer that leaves electrons, multiplicity an integer >= 1."""
     charge, multiplicity = molecule.charge, molecule.spin_multiplicity
     if not math.isfinite(charge) or charge != round(charge):
         raise InputError(f"charge {charge} is not an integer: give the total charge, e.g. -3")
     if not math.isfinite(multiplicity) or multiplicity != round(multiplicity) or multiplicity < 1:
         raise InputError(f"multiplicity {multiplicity} is not an integer >= 1: give 2S+1, "
                          "e.g. 1 for a singlet")
+    if molecule.nelectrons < 1:
+        raise InputError(f"charge {charge:+g} leaves no electrons: a calculation needs at "
+                         "least one, fix the charge")
 
 
 def check_geometry(molecule: Molecule) -> None:
