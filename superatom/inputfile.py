@@ -13,7 +13,7 @@ Examples
 >>> read_input_text("/dev/zero", "campaign file")
 Traceback (most recent call last):
 ...
-superatom.errors.InputError: campaign file /dev/zero is not a regular file (a device, FIFO or socket): give a file
+superatom.errors.InputError: campaign file /dev/zero is not a regular file (a device, ...
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from superatom.errors import InputError
 
 PRESET_PACKAGE = "superatom.calc_settings"
 MAX_NAME = 120  # characters of a functional, basis, ECP or solvent name
+MAX_OVERRIDE = 400  # characters of one --set key=value
 CONTRACTION = re.compile(r"(\d+[spdfghik])+")  # the '@3s2p' suffix PySCF truncates a basis to
 
 
@@ -199,6 +200,9 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
+        if len(pair) > MAX_OVERRIDE:
+            raise InputError(f"--set {key[:40]}=... is {len(pair)} characters long (at most "
+                             f"{MAX_OVERRIDE}): give a setting name and a short value")
         if not sep or not key.strip():
             raise InputError(f"malformed --set '{pair}': write it as key=value")
         try:

@@ -136,8 +136,9 @@ class Campaign(_Strict):
     prerelax: bool = False
     prescreen: PrescreenSpec | None = None
     memory_cap_gb: float | None = Field(
-        None, ge=0.125, allow_inf_nan=False, description="cap on the memory a job plans for; 'superatom screen' sets 80 % of "
-        "this machine's memory, cluster jobs get what they ask the scheduler for")
+        None, ge=0.125, allow_inf_nan=False,
+        description="cap on the memory a job plans for; 'superatom screen' sets 80 % of this "
+        "machine's memory, cluster jobs get what they ask the scheduler for")
     dft_max_nao_cpu: int = Field(300, ge=0, strict=True,
                                  description="auto tier: DFT up to this many AOs on CPU")
     dft_max_nao_gpu: int = Field(6000, ge=0, strict=True,

@@ -40,6 +40,7 @@ from superatom.errors import InputError, SuperatomError
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_MESSAGE = 600  # characters of an error line
 
 # optional dependencies by top-level module, and the extra that installs them
 EXTRAS = {"jobflow_remote": "hpc", "qtoolkit": "hpc", "mongomock": "hpc",
@@ -60,7 +61,12 @@ def csv_option() -> Any:
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on one line to stderr and return the exit to raise."""
+    """Print ``error: message`` on one line to stderr and return the exit to raise; a long
+    message (it may echo a huge input value) is cut in the middle to ``MAX_MESSAGE``."""
+    message = " ".join(str(message).split("\n"))
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        message = f"{message[:half]} [...] {message[-half:]}"
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 

@@ -123,7 +123,7 @@ class LogFile(logging.FileHandler):
 
     failed: OSError | None = None
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+    def handleError(self, record: logging.LogRecord) -> None:
         error = sys.exc_info()[1]
         if self.failed is None and isinstance(error, OSError):
             self.failed = error

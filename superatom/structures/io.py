@@ -95,6 +95,29 @@ def resolve_multiplicity(nelec: int, multiplicity: int | None) -> int:
     return mult
 
 
+def refuse_partial_occupancy(atoms, source) -> None:
+    """A structure with sites of occupancy below 1 (disorder in a CIF) is not one molecule:
+    ASE keeps every such atom as a full one, so it is refused.
+
+    Examples
+    --------
+    >>> from ase import Atoms
+    >>> atoms = Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]])
+    >>> atoms.info["occupancy"] = {"0": {"H": 1.0}, "1": {"H": 0.5}}
+    >>> refuse_partial_occupancy(atoms, "x.cif")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: x.cif has partially occupied sites (H at 0.5): ...
+    """
+    partial = [(symbol, value) for site in (atoms.info.get("occupancy") or {}).values()
+               for symbol, value in site.items() if float(value) < 1.0 - 1e-6]
+    if partial:
+        shown = ", ".join(f"{symbol} at {value:g}" for symbol, value in partial[:3])
+        raise InputError(f"{source} has partially occupied sites ({shown}"
+                         f"{', ...' if len(partial) > 3 else ''}): superatom would take them "
+                         "as full atoms; resolve the disorder into one ordered structure")
+
+
 def _refuse_periodic(pbc: str, lattice: bool, path: Path) -> None:
     """A structure file with periodic boundaries or a lattice is a crystal, not a molecule.
 
@@ -378,6 +401,7 @@ def _read_with_ase(path: Path):
         atoms = atoms[-1]
     if len(atoms) == 0:
         raise InputError(f"cannot read {path}: no atoms found")
+    refuse_partial_occupancy(atoms, path)
     for sym in atoms.get_chemical_symbols():
         if sym == "X" or not Element.is_valid_symbol(sym):
             raise InputError(f"unknown element '{sym}' in {path}")
