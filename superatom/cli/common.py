@@ -260,13 +260,16 @@ def fit_columns(rows: list[dict], columns: list[str], width: int,
                 headers: dict[str, str] | None = None, keep: tuple[str, ...] = (),
                 drop_first: tuple[str, ...] = ()) -> list[str]:
     """Columns that fit in ``width`` characters: ``drop_first`` ones are left out, in that
-    order, while numbers and ``keep`` columns (never wrapped) would not fit.
+    order, while numbers and ``keep`` columns (never wrapped) would not fit; then, if still
+    too wide, the last columns but the first, so a number is never cut.
 
     Examples
     --------
     >>> rows = [{"name": "water", "gap": 10.089, "campaign": "tiny"}]
     >>> fit_columns(rows, ["name", "gap", "campaign"], 20, drop_first=("campaign",))
     ['name', 'gap']
+    >>> fit_columns(rows, ["name", "gap", "campaign"], 12)
+    ['name']
     """
     headers = headers or {}
     needed: dict[str, int] = {}
@@ -276,11 +279,17 @@ def fit_columns(rows: list[dict], columns: list[str], width: int,
         needed[column] = max(len(headers.get(column, column)),
                              longest if whole else min(longest, 10))
     shown = list(columns)
+
+    def too_wide() -> bool:
+        return sum(needed[c] + 2 for c in shown) > width
+
     for column in drop_first:
-        if sum(needed[c] + 2 for c in shown) <= width:
+        if not too_wide():
             break
         if column in shown:
             shown.remove(column)
+    while too_wide() and len(shown) > 1:
+        shown.pop()
     return shown
 
 

@@ -12,7 +12,8 @@ KEEP = ("uuid", "formula", "method")  # never folded on a terminal
 COLUMNS = ("uuid", "name", "formula", "charge", "multiplicity", "homo_ev", "lumo_ev", "gap_ev",
            "method", "system_class", "campaign", "n_units")
 # left out in this order when a terminal is too narrow for all columns
-DROP_FIRST = ("campaign", "n_units", "system_class", "multiplicity", "charge", "uuid", "method")
+DROP_FIRST = ("campaign", "n_units", "system_class", "multiplicity", "charge", "uuid", "method",
+              "formula", "lumo_ev", "homo_ev")
 
 
 def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:

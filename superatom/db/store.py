@@ -26,6 +26,7 @@ from jobflow import JobStore
 from maggma.stores import MontyStore
 from platformdirs import user_config_dir, user_data_dir
 
+from superatom.db.inputlock import release_input
 from superatom.errors import InputError
 from superatom.yamlfile import read_yaml_mapping
 
@@ -127,6 +128,8 @@ class ResultStore(JobStore):
             documents.update(batch, key=batch_key)
             for doc in batch:
                 self._drop_replaced(doc)
+                release_input((doc.get("output") or {}).get("input_hash")
+                              if isinstance(doc.get("output"), dict) else None)
 
     def _replaced_criteria(self, doc: dict) -> dict | None:
         """The other documents ``doc`` replaces, as a query (None: it replaces none).
