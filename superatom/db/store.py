@@ -186,7 +186,7 @@ def _check_storable(doc: Any) -> None:
     that no validation saw); nothing is written then."""
     from superatom.db.reuse import settings_problem
 
-    output = doc.get("output") if isinstance(doc, dict) else None
+    output = doc.get("output") if isinstance(doc, dict) else getattr(doc, "output", None)
     problem = settings_problem(output) if output is not None else None
     if problem:
         raise InputError(f"result not stored, it could not be read back: {problem}")
