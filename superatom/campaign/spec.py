@@ -183,14 +183,14 @@ def load_campaign(path: str | Path) -> Campaign:
         if first["type"] == "extra_forbidden":
             message = f"unknown key '{first['loc'][-1]}' (check its spelling)"
         raise InputError(f"{path.name}: {where}: {message}") from None
-    if not campaign.systems and not campaign.chains:
-        raise InputError(f"{path.name}: no systems: list at least one under 'systems' (or a "
-                         "chain under 'chains')")
     from superatom.calc_settings import load_preset
 
     load_preset(campaign.preset, **campaign.settings)
     for system in campaign.systems:
         load_preset(campaign.preset, **{**campaign.settings, **system.settings})
+    if not campaign.systems and not campaign.chains:
+        raise InputError(f"{path.name}: no systems: list at least one under 'systems' (or a "
+                         "chain under 'chains')")
     return campaign
 
 
