@@ -111,7 +111,10 @@ class ResultStore(JobStore):
     loading either document gives the same arrays and the data store does not grow; it
     replaces an earlier reuse record of the same result under the same name and campaign.
     Likewise an interaction or chain analysis of the same inputs, name and campaign replaces
-    the earlier one, so reruns of a campaign do not pile up identical analyses.
+    the earlier one, so reruns of a campaign do not pile up identical analyses; the replacing
+    document lists the replaced uuids in ``output.replaces``. An output whose settings would
+    not load back is refused before anything is written, and the per-input lock of
+    :mod:`superatom.db.inputlock` is released once a document is written.
     """
 
     def update(self, docs, key=None, save=None):
@@ -128,8 +131,8 @@ class ResultStore(JobStore):
             documents.update(batch, key=batch_key)
             for doc in batch:
                 self._drop_replaced(doc)
-                release_input((doc.get("output") or {}).get("input_hash")
-                              if isinstance(doc.get("output"), dict) else None)
+                output = doc.get("output")
+                release_input(output.get("input_hash") if isinstance(output, dict) else None)
 
     def _replaced_criteria(self, doc: dict) -> dict | None:
         """The other documents ``doc`` replaces, as a query (None: it replaces none).
