@@ -113,7 +113,8 @@ def settings_of(doc: FrontierOrbitalDoc) -> CalcSettings:
         return settings_from_dict(known)
     except InputError as err:
         raise InputError(f"stored result '{doc.name}' cannot be analysed, its settings are "
-                         f"invalid ({err}): recompute it with 'superatom run --force'") from None
+                         f"invalid ({err}): recompute it ('superatom run' or 'screen' with "
+                         "--force)") from None
 
 
 def doc_data(doc: FrontierOrbitalDoc) -> DocData:

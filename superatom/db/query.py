@@ -308,4 +308,4 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
         first = err.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise InputError(f"stored result '{uuid}' cannot be read ({where}: {first['msg']}): "
-                         "recompute it with 'superatom run --force'") from None
+                         "recompute it ('superatom run' or 'screen' with --force)") from None
