@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 from superatom.errors import InputError
+from superatom.inputfile import read_input_text
+
+MAX_YAML_VALUES = 100_000  # values a file may hold once its aliases are expanded
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -41,10 +44,9 @@ def read_yaml_mapping(path: str | Path, what: str, expected: str) -> dict[str, A
     one holds ("a mapping with 'name' and 'systems'").
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{what} {path} not found")
+    text = read_input_text(path, what)
     try:
-        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.constructor.ConstructorError as err:
         mark = err.problem_mark
         raise InputError(f"{what} {path}: {err.problem} at line {mark.line + 1}: keep one "
@@ -58,6 +60,36 @@ def read_yaml_mapping(path: str | Path, what: str, expected: str) -> dict[str, A
                          ) from None
     if data is None:
         return {}
+    _check_expanded_size(data, path, what)
     if not isinstance(data, dict):
         raise InputError(f"{what} {path} must be {expected}")
     return data
+
+
+def _check_expanded_size(data: Any, path: Path, what: str) -> None:
+    """Refuse YAML whose aliases expand to more than ``MAX_YAML_VALUES`` values (an alias
+    bomb: nine levels of nine-fold aliases are 9**9 values in 2 KB) or refer to themselves.
+
+    Examples
+    --------
+    >>> bomb = yaml.safe_load("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\\n"
+    ...                       + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, "
+    ...                                 f"*{p}, *{p}, *{p}]\\n" for p, c in zip("abcde", "bcdef")))
+    >>> _check_expanded_size(bomb, Path("c.yaml"), "campaign file")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: campaign file c.yaml expands to more than 100000 values ...
+    """
+    count, stack = 0, [data]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise InputError(f"{what} {path} expands to more than {MAX_YAML_VALUES} values "
+                             "(YAML aliases that repeat or contain themselves): write the "
+                             "values out")
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set):
+            stack.extend(value)

@@ -106,6 +106,55 @@ def test_engine_refuses_file_basis_and_parsers_never_eval(crafted, monkeypatch):
     assert not marker.exists()
 
 
+STO3G_H = """BASIS "ao basis" PRINT
+H    S
+      3.42525091             0.15432897
+      0.62391373             0.53532814
+      0.16885540             0.44463454
+END
+"""
+H2 = "2\n\nH 0 0 0\nH 0 0 0.74\n"
+
+
+@pytest.mark.parametrize("setting", ["basis=evilbas@1s", "aux_basis=evilbas@1s",
+                                     "basis=uncevilbas", "aux_basis=UNCevilbas@1s",
+                                     "fallback_basis=evilbas@1s", "ecp=evilbas"])
+def test_names_pyscf_resolves_to_a_file_are_refused(tmp_path, monkeypatch, setting):
+    """PySCF strips 'unc' and '@1s' before it looks for a file: the check sees that name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evilbas").write_text(STO3G_H)  # a valid NWChem basis, read if not refused
+    (tmp_path / "h2.xyz").write_text(H2)
+    result = runner.invoke(app, ["run", "h2.xyz", "-p", "fast", "-s", "device=cpu", "-s",
+                                 setting, "--db", str(tmp_path / "db")])
+    line = _one_error_line(result)
+    assert setting.split("=")[0] in line and "names a file" in line
+    assert not (tmp_path / "db").exists()
+
+
+def test_contraction_suffix_keeps_its_ecp_and_malformed_ones_are_refused():
+    from superatom.engine.mole import basis_plan
+
+    for basis in ("def2-svp@3s2p1d", "unc-def2-svp"):
+        assert basis_plan(["W", "O"], load_preset("fast", basis=basis))[1] == {"W": "def2-svp"}
+    for basis in ("def2-svp@1s@2p", "def2-svp@", "@1s", "def2-svp@xyz"):
+        with pytest.raises(InputError, match="basis"):
+            load_preset("fast", basis=basis)
+
+
+def test_the_method_label_names_a_non_default_aux_basis(tmp_path):
+    import json
+
+    (tmp_path / "h2.xyz").write_text(H2)
+    labels = []
+    for aux in ("def2-universal-jkfit", "def2-svp-jkfit"):
+        result = runner.invoke(app, ["run", str(tmp_path / "h2.xyz"), "-p", "fast", "-s",
+                                     "device=cpu", "-s", f"aux_basis={aux}", "--db",
+                                     str(tmp_path / "db"), "--json"])
+        assert result.exit_code == 0, result.output
+        labels.append(json.loads(result.stdout)["method"])
+    assert labels == ["RKS-PBE0/def2-svp DF", "RKS-PBE0/def2-svp DF(def2-svp-jkfit)"]
+
+
 # --------------------------------------------------------------------------- names
 
 BAD_NAMES = ["a\n#SBATCH --mem=1T", "x\rrm -rf ~", "../../etc", "a/b", "", "n" * 500, "tab\there"]

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "superatom"
 
 # lowest first; a module may import its own layer and any layer before it
 LAYERS = [
-    {"__init__", "errors", "yamlfile", "names"},
+    {"__init__", "errors", "yamlfile", "names", "inputfile"},
     {"calc_settings"},
     {"structures"},
     {"schemas"},

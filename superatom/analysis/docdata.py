@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from pymatgen.core import Molecule
 
-from superatom.calc_settings import CalcSettings
+from superatom.calc_settings import CalcSettings, settings_from_dict
 from superatom.errors import InputError
 from superatom.schemas.documents import FrontierOrbitalDoc
 from superatom.schemas.levels import level_label
@@ -108,8 +108,13 @@ class DocData:
 
 def settings_of(doc: FrontierOrbitalDoc) -> CalcSettings:
     """The CalcSettings stored in ``doc`` (keys unknown to this version are ignored)."""
-    return CalcSettings(**{k: v for k, v in doc.settings.items()
-                           if k in CalcSettings.model_fields})
+    known = {k: v for k, v in doc.settings.items() if k in CalcSettings.model_fields}
+    try:
+        return settings_from_dict(known)
+    except InputError as err:
+        raise InputError(f"stored result '{doc.name}' cannot be analysed, its settings are "
+                         f"invalid ({err}): recompute it ('superatom run' or 'screen' with "
+                         "--force)") from None
 
 
 def doc_data(doc: FrontierOrbitalDoc) -> DocData:

@@ -15,6 +15,8 @@ from superatom.calc_settings.settings import (
     available_presets,
     load_preset,
     parse_overrides,
+    settings_from_dict,
 )
 
-__all__ = ["CalcSettings", "as_settings", "available_presets", "load_preset", "parse_overrides"]
+__all__ = ["CalcSettings", "as_settings", "available_presets", "load_preset", "parse_overrides",
+           "settings_from_dict"]

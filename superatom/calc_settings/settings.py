@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import resources
 from typing import Any, Literal
 
@@ -13,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from superatom.errors import InputError
 
 PRESET_PACKAGE = "superatom.calc_settings"
+MAX_NAME = 120  # characters of a functional, basis, ECP or solvent name
+MAX_OVERRIDE = 400  # characters of one --set key=value
+CONTRACTION = re.compile(r"(\d+[spdfghik])+")  # the '@3s2p' suffix PySCF truncates a basis to
 
 
 class CalcSettings(BaseModel):
@@ -27,7 +31,8 @@ class CalcSettings(BaseModel):
     'UKS'
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              str_max_length=MAX_NAME)
 
     xc: str = Field("PBE0", description="Exchange-correlation functional (libxc name).")
     basis: str = Field("def2-svp", description="Orbital basis for every element.")
@@ -43,16 +48,17 @@ class CalcSettings(BaseModel):
     aux_basis: str | None = Field(
         "def2-universal-jkfit", description="Auxiliary basis for density fitting."
     )
-    grids_level: int = Field(3, ge=0, le=9)
+    grids_level: int = Field(3, ge=0, le=9, strict=True)
     conv_tol: float = Field(1e-9, gt=0, lt=1e-3)
-    max_cycle: int = Field(100, ge=1, le=100_000)
+    max_cycle: int = Field(100, ge=1, le=100_000, strict=True)
     solvent: Literal["none", "pcm", "smd"] = "none"
-    solvent_eps: float = Field(78.3553, gt=1.0, description="Dielectric constant for C-PCM.")
+    solvent_eps: float = Field(78.3553, gt=1.0, le=1e6,
+                                description="Dielectric constant for C-PCM.")
     solvent_name: str = Field("water", description="Solvent name for SMD.")
     dispersion: Literal["none", "d3bj", "d4"] = "none"
     device: Literal["auto", "cpu", "gpu"] = "auto"
     max_memory_mb: int | None = Field(
-        None, ge=100, le=100_000_000,
+        None, ge=100, le=100_000_000, strict=True,
         description="SCF memory budget (MB); unset: 75 % of the memory of the machine or the "
                     "job's allocation, decided where the job runs and recorded in the result.",
     )
@@ -63,7 +69,8 @@ class CalcSettings(BaseModel):
                     "~1e-4 Ha and levels by a few meV).",
     )
     frontier_window: int = Field(
-        6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
+        6, ge=1, le=10_000, strict=True,
+        description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
     fallback_ladder: bool = Field(True, description="Retry unconverged SCF with safer solvers.")
 
@@ -85,6 +92,11 @@ class CalcSettings(BaseModel):
         if value is not None and (not value.isprintable() or "/" in value or "\\" in value):
             raise ValueError("must be a basis name such as def2-svp, not a path or text with "
                              "control characters (basis files are never read)")
+        if value is not None and "@" in value:
+            name, _, contraction = value.partition("@")
+            if not name or not CONTRACTION.fullmatch(contraction):
+                raise ValueError("must be a basis name, optionally truncated as NAME@3s2p1d "
+                                 "(one '@', then counts of s, p, d, ... functions)")
         return value
 
     @model_validator(mode="after")
@@ -193,7 +205,8 @@ def settings_from_dict(values: dict[str, Any]) -> CalcSettings:
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"invalid setting '{key}': {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise InputError(f"invalid setting '{key}': {message}") from None
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -207,6 +220,9 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
+        if len(pair) > MAX_OVERRIDE:
+            raise InputError(f"--set {key[:40]}=... is {len(pair)} characters long (at most "
+                             f"{MAX_OVERRIDE}): give a setting name and a short value")
         if not sep or not key.strip():
             raise InputError(f"malformed --set '{pair}': write it as key=value")
         try:

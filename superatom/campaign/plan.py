@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Molecule
 
-from superatom.calc_settings import CalcSettings, load_preset
+from superatom.calc_settings import CalcSettings, as_settings, load_preset
 from superatom.campaign.resources import JobResources, plan_resources
 from superatom.campaign.spec import Campaign, build_system
 from superatom.errors import InputError
@@ -154,7 +154,7 @@ def sized_settings(settings: CalcSettings, explicit: set[str], resources: JobRes
     if not resources.density_fit:
         sized["density_fit"] = False
     update = {k: v for k, v in sized.items() if k not in explicit}
-    return settings.model_copy(update=update) if update else settings
+    return as_settings(settings, **update) if update else settings  # validated, not copied
 
 
 def plan_system(campaign: Campaign, name: str, molecule: Molecule, requested_tier: str,

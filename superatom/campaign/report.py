@@ -101,12 +101,28 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 or noun.endswith("series") else f"{count} {noun}s"
 
 
+def markdown_text(text: str, cell: bool = False) -> str:
+    """``text`` shown as written in Markdown: HTML characters escaped (a system name
+    ``<img onerror=...>`` stays text), and in a table cell ``|`` too (no extra column).
+
+    Examples
+    --------
+    >>> print(markdown_text("<b>a|b</b>", cell=True))
+    &lt;b&gt;a\\|b&lt;/b&gt;
+    """
+    from html import escape
+
+    text = escape(text, quote=False)
+    return text.replace("|", "\\|") if cell else text
+
+
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
     """A GitHub-flavoured Markdown table of ``rows``."""
-    lines = ["| " + " | ".join(column_title(c) for c in columns) + " |",
+    lines = ["| " + " | ".join(markdown_text(column_title(c), cell=True) for c in columns) + " |",
              "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
+        lines.append("| " + " | ".join(markdown_text(_fmt(row.get(c)), cell=True)
+                                       for c in columns) + " |")
     return "\n".join(lines)
 
 
@@ -357,11 +373,11 @@ def render_markdown(blocks: list[tuple[str, Any]],
     lines: list[str] = []
     for kind, value in blocks:
         if kind == "h1":
-            lines += [f"# {value}", ""]
+            lines += [f"# {markdown_text(value)}", ""]
         elif kind == "h2":
-            lines += [f"## {value}", ""]
+            lines += [f"## {markdown_text(value)}", ""]
         elif kind == "p":
-            lines += [value, ""]
+            lines += [markdown_text(value), ""]
         elif kind == "table":
             lines += [markdown_table(*value), ""]
         elif kind == "figure" and value.suffix == ".png":

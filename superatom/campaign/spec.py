@@ -16,9 +16,16 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 from pymatgen.core import Molecule
 
 from superatom.errors import InputError
@@ -40,10 +47,10 @@ class SystemSpec(_Strict):
     build: dict[str, Any] | None = None
     file: str | None = None
     standard: str | None = None
-    charge: int | None = None
-    multiplicity: int | None = None
+    charge: StrictInt | None = None
+    multiplicity: StrictInt | None = None
     system_class: str | None = None
-    n_units: int | None = None
+    n_units: StrictInt | None = Field(None, ge=1)
     tier: Tier = "auto"
     prerelax: bool | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -62,8 +69,8 @@ class InteractionSpec(_Strict):
 
     name: Name
     system: Name
-    fragment_charges: dict[str, int] | None = None
-    fragment_multiplicities: dict[str, int] | None = None
+    fragment_charges: dict[str, StrictInt] | None = None
+    fragment_multiplicities: dict[str, StrictInt] | None = None
     tier: Tier = "auto"
     angular: bool = False
 
@@ -74,7 +81,7 @@ class ChainSpec(_Strict):
     name: Name
     members: list[Name] | None = None
     build: dict[str, Any] | None = None
-    n: list[int] | None = None
+    n: list[Annotated[int, Field(strict=True, ge=1)]] | None = None
     system_class: str | None = None
     tier: Tier = "auto"
 
@@ -84,6 +91,11 @@ class ChainSpec(_Strict):
             raise ValueError("give exactly one of 'members' or 'build' (with 'n')")
         if self.members is not None and not self.members:
             raise ValueError("'members' is empty: list the systems of the chain, n = 1, 2, ...")
+        for values, what in ((self.members, "member"), (self.n, "length in 'n'")):
+            repeated = sorted({str(v) for v in values or [] if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{what} '{repeated[0]}' is listed twice: a chain needs "
+                                 "distinct sizes, n = 1, 2, ...")
         if self.build is not None and not self.n:
             raise ValueError("'build' needs 'n', the list of chain lengths, e.g. [1, 2, 3]")
         return self
@@ -93,8 +105,18 @@ class PrescreenSpec(_Strict):
     """Two-level screening: a GFN2-xTB single point of every DFT-tier system first; DFT only
     for systems whose xTB gap (eV) lies inside ``[gap_min_ev, gap_max_ev]``."""
 
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     gap_min_ev: float | None = None
     gap_max_ev: float | None = None
+
+    @model_validator(mode="after")
+    def _a_window(self) -> PrescreenSpec:
+        if (self.gap_min_ev is not None and self.gap_max_ev is not None
+                and self.gap_min_ev > self.gap_max_ev):
+            raise ValueError(f"gap_min_ev {self.gap_min_ev} is above gap_max_ev "
+                             f"{self.gap_max_ev}: every system would be screened out")
+        return self
 
     def passes(self, gap_ev: float | None) -> bool:
         if gap_ev is None:
@@ -114,10 +136,13 @@ class Campaign(_Strict):
     prerelax: bool = False
     prescreen: PrescreenSpec | None = None
     memory_cap_gb: float | None = Field(
-        None, description="cap on the memory a job plans for; 'superatom screen' sets 80 % of "
-        "this machine's memory, cluster jobs get what they ask the scheduler for")
-    dft_max_nao_cpu: int = Field(300, description="auto tier: DFT up to this many AOs on CPU")
-    dft_max_nao_gpu: int = Field(6000, description="auto tier: DFT up to this many AOs on GPU")
+        None, ge=0.125, allow_inf_nan=False,
+        description="cap on the memory a job plans for; 'superatom screen' sets 80 % of this "
+        "machine's memory, cluster jobs get what they ask the scheduler for")
+    dft_max_nao_cpu: int = Field(300, ge=0, strict=True,
+                                 description="auto tier: DFT up to this many AOs on CPU")
+    dft_max_nao_gpu: int = Field(6000, ge=0, strict=True,
+                                 description="auto tier: DFT up to this many AOs on GPU")
     worker_gpu: bool | None = Field(
         None, description="whether the machine that runs the jobs has a GPU; 'superatom screen' "
         "sets it for this machine; unset (cluster submission): device=auto jobs are planned "
@@ -163,6 +188,9 @@ def load_campaign(path: str | Path) -> Campaign:
     load_preset(campaign.preset, **campaign.settings)
     for system in campaign.systems:
         load_preset(campaign.preset, **{**campaign.settings, **system.settings})
+    if not campaign.systems and not campaign.chains:
+        raise InputError(f"{path.name}: no systems: list at least one under 'systems' (or a "
+                         "chain under 'chains')")
     return campaign
 
 

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import csv
+import errno
 import functools
 import io
 import json
@@ -39,6 +40,7 @@ from superatom.errors import InputError, SuperatomError
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_MESSAGE = 600  # characters of an error line
 
 # optional dependencies by top-level module, and the extra that installs them
 EXTRAS = {"jobflow_remote": "hpc", "qtoolkit": "hpc", "mongomock": "hpc",
@@ -59,7 +61,12 @@ def csv_option() -> Any:
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on one line to stderr and return the exit to raise."""
+    """Print ``error: message`` on one line to stderr and return the exit to raise; a long
+    message (it may echo a huge input value) is cut in the middle to ``MAX_MESSAGE``."""
+    message = " ".join(str(message).split("\n"))
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        message = f"{message[:half]} [...] {message[-half:]}"
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
@@ -116,10 +123,21 @@ def unexpected_error(err: BaseException) -> str:
     import sqlite3
 
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    first = first[:200]
+    known = dependency_error(err, first)
+    if known:
+        return known
+    if isinstance(err, sqlite3.OperationalError) and any(
+            word in first.lower() for word in ("full", "disk i/o")):
+        return (f"the store could not be written ({first}): free disk space, or give "
+                "another --db")
     if isinstance(err, sqlite3.DatabaseError):
         return f"the store cannot be read ({first}): give another --db or restore it"
     if isinstance(err, PermissionError):
         return f"permission denied: {err.filename or first}: check the path and its rights"
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        where = f" writing {err.filename}" if err.filename else ""
+        return f"no space left on the device{where}: free disk space, or give another --db"
     if isinstance(err, OSError):
         return f"cannot use {err.filename or 'a file'}: {err.strerror or first}"
     if isinstance(err, OverflowError):
@@ -128,21 +146,54 @@ def unexpected_error(err: BaseException) -> str:
             "traceback and report it)")
 
 
+# errors of dependencies by class name (their modules are optional), and what to do
+DEPENDENCY_ERRORS = {
+    "ServerSelectionTimeoutError": "MongoDB server not reachable ({first}): start it, or check "
+                                   "host and port in --db / SUPERATOM_DB",
+    "InvalidURI": "malformed MongoDB URI ({first}): percent-encode '@', ':' and '/' in the user "
+                  "name and password (e.g. p%40ss for p@ss)",
+    "ConfigurationError": "MongoDB URI not usable ({first}): check it in --db / SUPERATOM_DB",
+    "OperationFailure": "MongoDB refused the request ({first}): check user, password and "
+                        "rights on the database",
+    "ProjectUndefinedError": "no jobflow-remote project chosen ({first}): give -P NAME (see "
+                             "'jf project list'; 'superatom hpc init --install' writes one)",
+    "ProjectParsingError": "jobflow-remote project missing or unreadable ({first}): see 'jf "
+                           "project list' and 'jf project check'; 'superatom hpc init "
+                           "--install' writes one",
+}
+
+
+def dependency_error(err: BaseException, first: str) -> str | None:
+    """The line for a known failure of a dependency (MongoDB, jobflow-remote), or None.
+
+    Examples
+    --------
+    >>> from pymongo.errors import InvalidURI
+    >>> dependency_error(InvalidURI("bad"), "bad")[:26]
+    'malformed MongoDB URI (bad'
+    """
+    for klass in type(err).__mro__:
+        if klass.__name__ in DEPENDENCY_ERRORS:
+            return DEPENDENCY_ERRORS[klass.__name__].format(first=first)
+    return None
+
+
 def open_read_store(db: str | None):
     """Open an existing store for reading; a ``--db`` folder that is not a store is an error.
 
-    Only ``run`` and ``screen`` create a store: a mistyped path here must not silently give
-    an empty one.
+    Only ``run`` and ``screen`` create a store: a mistyped path here (``--db``,
+    ``$SUPERATOM_DB`` or ``db:`` in the config file) must not silently give an empty one.
     """
-    from superatom.db.store import is_mongo_uri, open_store
+    from superatom.db.store import configured_location, is_mongo_uri, open_store
 
-    if db and not is_mongo_uri(str(db)):
-        folder = Path(db).expanduser()
+    where, source = (db, "--db") if db else configured_location()
+    if where and not is_mongo_uri(str(where)):
+        folder = Path(where).expanduser()
         if not folder.is_dir():
-            raise InputError(f"no store at '{db}': check --db (a store is created by "
+            raise InputError(f"no store at '{where}': check {source} (a store is created by "
                              "'superatom run' or 'superatom screen')")
         if not (folder / "monty.storage.cfg").exists():
-            raise InputError(f"'{db}' is a folder but not a superatom store: check --db")
+            raise InputError(f"'{where}' is a folder but not a superatom store: check {source}")
     return open_store(db)
 
 
@@ -204,13 +255,16 @@ def fit_columns(rows: list[dict], columns: list[str], width: int,
                 headers: dict[str, str] | None = None, keep: tuple[str, ...] = (),
                 drop_first: tuple[str, ...] = ()) -> list[str]:
     """Columns that fit in ``width`` characters: ``drop_first`` ones are left out, in that
-    order, while numbers and ``keep`` columns (never wrapped) would not fit.
+    order, while numbers and ``keep`` columns (never wrapped) would not fit; then, if still
+    too wide, the last columns but the first, so a number is never cut.
 
     Examples
     --------
     >>> rows = [{"name": "water", "gap": 10.089, "campaign": "tiny"}]
     >>> fit_columns(rows, ["name", "gap", "campaign"], 20, drop_first=("campaign",))
     ['name', 'gap']
+    >>> fit_columns(rows, ["name", "gap", "campaign"], 12)
+    ['name']
     """
     headers = headers or {}
     needed: dict[str, int] = {}
@@ -220,11 +274,17 @@ def fit_columns(rows: list[dict], columns: list[str], width: int,
         needed[column] = max(len(headers.get(column, column)),
                              longest if whole else min(longest, 10))
     shown = list(columns)
+
+    def too_wide() -> bool:
+        return sum(needed[c] + 2 for c in shown) > width
+
     for column in drop_first:
-        if sum(needed[c] + 2 for c in shown) <= width:
+        if not too_wide():
             break
         if column in shown:
             shown.remove(column)
+    while too_wide() and len(shown) > 1:
+        shown.pop()
     return shown
 
 

@@ -30,6 +30,21 @@ def state_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
+def project_option() -> typer.Option:
+    """``--project/-P``: a jobflow-remote project name."""
+    return typer.Option(..., "--project", "-P", help="jobflow-remote project.")
+
+
+def check_project(project: str) -> str:
+    """``project`` unless it is blank (jobflow-remote would fall back to its default)."""
+    from superatom.errors import InputError
+
+    if not project.strip():
+        raise InputError("-P is empty: give a jobflow-remote project name (see 'jf project "
+                         "list')")
+    return project
+
+
 def register(app: typer.Typer) -> None:
     """Add ``hpc``, ``submit``, ``status`` and ``rerun`` to ``app``."""
     app.add_typer(hpc_app, name="hpc")
@@ -65,7 +80,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def submit(
         campaign_file: Path = typer.Argument(..., help="Campaign YAML file."),
-        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
+        project: str = project_option(),
         worker: str | None = typer.Option(None, "--worker", "-w", help="Worker name."),
         wait: bool = typer.Option(False, "--wait",
                                   help="Drive the runner here until all jobs end "
@@ -79,6 +94,7 @@ def register(app: typer.Typer) -> None:
         from superatom.hpc.campaign import submit_campaign
         from superatom.hpc.submit import job_states, run_runner_until_done
 
+        check_project(project)
         campaign = load_campaign(campaign_file)
         ids, _plan, flow = submit_campaign(campaign, project, worker, reuse=not force)
         rows = run_runner_until_done(project, timeout_s=timeout) if wait else job_states(
@@ -96,14 +112,14 @@ def register(app: typer.Typer) -> None:
     @app.command("status")
     @handle_errors
     def status(
-        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
+        project: str = project_option(),
         as_json: bool = json_option(),
         as_csv: bool = csv_option(),
     ) -> None:
         """Queued, running, finished and failed jobs of a project, with failure reasons."""
         from superatom.hpc.submit import job_states
 
-        rows = job_states(project)
+        rows = job_states(check_project(project))
         if as_json:
             print_json(rows)
         else:
@@ -113,10 +129,10 @@ def register(app: typer.Typer) -> None:
     @app.command("rerun")
     @handle_errors
     def rerun(
-        project: str = typer.Option(..., "--project", "-P", help="jobflow-remote project."),
+        project: str = project_option(),
     ) -> None:
         """Requeue failed jobs; finished jobs are not recomputed."""
         from superatom.hpc.submit import rerun_failed
 
-        ids = rerun_failed(project)
+        ids = rerun_failed(check_project(project))
         console.print(f"requeued {len(ids)} job(s): {', '.join(map(str, ids)) or '-'}")

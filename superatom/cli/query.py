@@ -14,7 +14,7 @@ COLUMNS = ("uuid", "name", "formula", "formula_stored", "charge", "multiplicity"
            "method", "system_class", "campaign", "n_units")
 # left out in this order when a terminal is too narrow for all columns
 DROP_FIRST = ("formula_stored", "campaign", "n_units", "system_class", "multiplicity", "charge",
-              "uuid", "method")
+              "uuid", "method", "formula", "lumo_ev", "homo_ev")
 
 
 def display_rows(rows: list[dict], full: bool) -> tuple[list[dict], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -11,7 +12,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from superatom.cli.common import console, db_option, handle_errors, json_option, print_json
+from superatom.cli.common import (
+    console,
+    db_option,
+    err_console,
+    handle_errors,
+    json_option,
+    print_json,
+)
+from superatom.errors import InputError
 
 JSON_FIELDS = ("uuid", "name", "formula", "charge", "multiplicity", "method", "homo_ev",
                "lumo_ev", "gap_ev", "e_tot_ha", "converged", "device", "input_hash",
@@ -62,7 +71,6 @@ def check_size(molecule, settings) -> str:
     from superatom import engine
     from superatom.campaign.resources import GPU_SPEEDUP, plan_resources
     from superatom.campaign.spec import local_memory_gb
-    from superatom.errors import InputError
 
     nao = len(engine.ao_layout(molecule, settings))
     memory = local_memory_gb()
@@ -111,24 +119,76 @@ class SCFLine(logging.Handler):
             console.print(text, highlight=False, markup=False)
 
 
+class LogFile(logging.FileHandler):
+    """A job's log file whose write failures (a full disk, ``/dev/full``) are kept in
+    ``failed`` instead of printing logging's traceback; the job goes on."""
+
+    failed: OSError | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if self.failed is None and isinstance(error, OSError):
+            self.failed = error
+        elif not isinstance(error, OSError):
+            super().handleError(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as error:  # the last flush of a full disk
+            self.failed = self.failed or error
+
+
+def check_log_path(log: Path, inputs: list[Path], db: str | None) -> None:
+    """Refuse a ``--log`` that is an input file, a folder, or a file of the store (only its
+    ``logs/`` folder is for logs): appending to it would corrupt it."""
+    from superatom.db.store import is_mongo_uri, store_location
+
+    target = log.expanduser().resolve()
+    if target.is_dir():
+        raise InputError(f"--log {log} is a folder: give a file name")
+    for path in inputs:
+        if path.exists() and target == path.expanduser().resolve():
+            raise InputError(f"--log {log} is the input file: give another log file")
+    where = store_location(db)
+    if not is_mongo_uri(where):
+        store = Path(where).expanduser().resolve()
+        if target.is_relative_to(store) and not target.is_relative_to(store / "logs"):
+            raise InputError(f"--log {log} is inside the store {store}: give a file outside "
+                             "it (or leave --log out for logs/ next to the results)")
+
+
 @contextmanager
 def job_log(path: Path, *handlers: logging.Handler):
-    """Send the engine's SCF records to ``path`` (and ``handlers``) while the block runs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.FileHandler(path)
+    """Send the engine's SCF records to ``path`` (and ``handlers``) while the block runs;
+    a log that cannot be written is one warning line, the job still runs and is stored."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = LogFile(path)
+    except OSError as error:
+        raise InputError(f"cannot write the log file {path} ({error.strerror or error}): "
+                         "give another --log or free space") from None
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     logger = logging.getLogger("superatom.engine")
     level = logger.level
     logger.setLevel(logging.INFO)
     for handler in (file_handler, *handlers):
         logger.addHandler(handler)
+    failing = False
     try:
         yield file_handler
+    except BaseException:
+        failing = True  # the error line says what went wrong; no warning before it
+        raise
     finally:
         for handler in (file_handler, *handlers):
             logger.removeHandler(handler)
         logger.setLevel(level)
         file_handler.close()
+        if file_handler.failed is not None and not failing:
+            err_console.print(f"warning: the log file {path} could not be written "
+                              f"({file_handler.failed.strerror or file_handler.failed})",
+                              markup=False, highlight=False, soft_wrap=True)
 
 
 def summary_table(doc, uuid: str) -> Table:
@@ -200,6 +260,8 @@ def register(app: typer.Typer) -> None:
 
         if name is not None:
             name = check_name(name, "--name")
+        if log is not None:
+            check_log_path(log, [file], db)
         overrides = parse_overrides(set_)
         molecule = read_molecule(file, charge=charge, multiplicity=multiplicity)
         if allow_disconnected:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobflow import JobStore
+from pydantic import ValidationError
 from pymatgen.core import Composition
 
 from superatom.db.reuse import with_arrays
@@ -332,7 +333,8 @@ def results_frame(store: JobStore | None = None, **filters: Any):
 
 
 def resolve_uuid(uuid: str, store: JobStore | None = None) -> str:
-    """The full job uuid of a stored result given by its uuid or a unique prefix of it."""
+    """The full job uuid of a stored result given by its uuid, a unique prefix of it, or the
+    uuid of a record a rerun replaced (the replacing record lists it in ``output.replaces``)."""
     store = _connected(store)
     if store.query_one({"uuid": uuid}, properties=["uuid"]) is not None:
         return uuid
@@ -343,13 +345,17 @@ def resolve_uuid(uuid: str, store: JobStore | None = None) -> str:
             raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
         if matches:
             return matches[0]["uuid"]
+    replacing = store.query_one({"output.replaces": uuid}, properties=["uuid"])
+    if replacing is not None:  # a uuid printed by an earlier run that a rerun replaced
+        return replacing["uuid"]
     raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
 
 
 def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     """Full document of one job, arrays from the ``data`` store included.
 
-    A unique prefix of the uuid is accepted.
+    A unique prefix of the uuid is accepted, and so is the uuid of a record that a rerun
+    replaced (the replacing record lists it in ``output.replaces``).
     """
     store = _connected(store)
     doc = store.query_one({"uuid": resolve_uuid(uuid, store)}, load=True)
@@ -360,4 +366,10 @@ def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
             kind, f"a '{kind}' document")
         raise InputError(f"result '{uuid}' is {what}: analyze and compare need a DFT "
                          "frontier-orbital result (tier dft)")
-    return FrontierOrbitalDoc.model_validate(with_arrays(store, output))
+    try:
+        return FrontierOrbitalDoc.model_validate(with_arrays(store, output))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"stored result '{uuid}' cannot be read ({where}: {first['msg']}): "
+                         "recompute it ('superatom run' or 'screen' with --force)") from None

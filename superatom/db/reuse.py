@@ -23,12 +23,58 @@ def arrays_present(store, output: dict[str, Any]) -> bool:
     return True
 
 
+def settings_problem(output: Any) -> str | None:
+    """Why the DFT settings stored with ``output`` (model or dict) would not load, or None.
+
+    xTB results (no basis) and documents without settings have none to check.
+
+    Examples
+    --------
+    >>> settings_problem({"settings": {"xc": "PBE0", "basis": "sto-3g", "max_memory_mb": -4000}})
+    "invalid setting 'max_memory_mb': Input should be greater than or equal to 100"
+    >>> settings_problem({"settings": {"xc": "GFN2-xTB", "basis": None}}) is None
+    True
+    """
+    from superatom.calc_settings import CalcSettings, settings_from_dict
+    from superatom.errors import InputError
+
+    settings = output.get("settings") if isinstance(output, dict) else getattr(
+        output, "settings", None)
+    if not isinstance(settings, dict) or settings.get("basis") is None:
+        return None
+    try:
+        settings_from_dict({k: v for k, v in settings.items() if k in CalcSettings.model_fields})
+    except InputError as err:
+        return str(err)
+    return None
+
+
+def output_problem(output: dict[str, Any]) -> str | None:
+    """Why a stored output (arrays not loaded) would not load into its model, or None."""
+    from pydantic import ValidationError
+
+    from superatom.schemas.registry import doc_model
+
+    try:
+        model = doc_model(output)
+    except KeyError:
+        return None
+    blobs = {k: None for k, v in output.items() if isinstance(v, dict) and "blob_uuid" in v}
+    try:
+        model.model_validate({**output, **blobs})
+    except ValidationError as err:
+        first = err.errors()[0]
+        return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
+    return settings_problem(output)
+
+
 def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> dict | None:
     """Newest stored, computed (not itself reused) and complete output with this input hash.
 
     Returns ``{"uuid": ..., "output": {...}}`` with the output as stored (arrays not loaded,
     they stay in the data store) or None. A document whose arrays are missing (written by an
-    older version that was killed between the two writes) is never returned.
+    older version that was killed between the two writes) or that would not load (settings
+    or fields this version refuses) is never returned.
     """
     if store is None:
         return None
@@ -38,7 +84,8 @@ def find_reusable(store, digest: str, extra: dict[str, Any] | None = None) -> di
         sort={"completed_at": -1},
     )
     for candidate in candidates:
-        if arrays_present(store, candidate.get("output") or {}):
+        output = candidate.get("output") or {}
+        if output_problem(output) is None and arrays_present(store, output):
             return candidate
     return None
 

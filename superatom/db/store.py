@@ -26,12 +26,14 @@ from jobflow import JobStore
 from maggma.stores import MontyStore
 from platformdirs import user_config_dir, user_data_dir
 
+from superatom.db.inputlock import release_input
 from superatom.errors import InputError
 from superatom.yamlfile import read_yaml_mapping
 
 DATABASE_NAME = "superatom"
 OUTPUTS = "outputs"
 DATA = "outputs_data"
+MONGO_TIMEOUT_MS = 5000  # how long a command waits for an unreachable MongoDB server
 
 
 class _ReadOnlyAwareSqlite:
@@ -109,10 +111,15 @@ class ResultStore(JobStore):
     loading either document gives the same arrays and the data store does not grow; it
     replaces an earlier reuse record of the same result under the same name and campaign.
     Likewise an interaction or chain analysis of the same inputs, name and campaign replaces
-    the earlier one, so reruns of a campaign do not pile up identical analyses.
+    the earlier one, so reruns of a campaign do not pile up identical analyses; the replacing
+    document lists the replaced uuids in ``output.replaces``. An output whose settings would
+    not load back is refused before anything is written, and the per-input lock of
+    :mod:`superatom.db.inputlock` is released once a document is written.
     """
 
     def update(self, docs, key=None, save=None):
+        for doc in docs if isinstance(docs, list) else [docs]:
+            _check_storable(doc)  # before any write: never a document that cannot be read
         documents, held = self.docs_store, _HeldDocuments()
         arrays_only = object.__new__(type(self))  # the same connected stores, but the
         arrays_only.__dict__.update(self.__dict__, docs_store=held)  # documents held back
@@ -120,32 +127,51 @@ class ResultStore(JobStore):
         for batch, batch_key in held.batches:
             for doc in batch:
                 self._link_reused_arrays(doc)
+                self._note_replaced(doc)
             documents.update(batch, key=batch_key)
             for doc in batch:
-                self._drop_older_reuse(doc)
-                self._drop_older_analysis(doc)
+                self._drop_replaced(doc)
+                output = doc.get("output")
+                release_input(output.get("input_hash") if isinstance(output, dict) else None)
 
-    def _drop_older_reuse(self, doc: dict) -> None:
-        """Keep one reuse record per label: a rerun replaces the earlier identical one."""
-        output = doc.get("output")
-        if isinstance(output, dict) and output.get("reused_from"):
-            self._drop_older_like(doc, ("reused_from", "input_hash", "name", "campaign"))
+    def _replaced_criteria(self, doc: dict) -> dict | None:
+        """The other documents ``doc`` replaces, as a query (None: it replaces none).
 
-    def _drop_older_analysis(self, doc: dict) -> None:
-        """An analysis of the same stored inputs under the same name and campaign replaces the
-        earlier one (written first, so a kill in between leaves the old one, never none)."""
+        A reuse record replaces the earlier identical one (same result, name and campaign);
+        an analysis of the same stored inputs under the same name and campaign replaces the
+        earlier one.
+        """
         output = doc.get("output")
-        if not isinstance(output, dict) or output.get("doc_type") not in ANALYSIS_DOC_TYPES:
+        if not isinstance(output, dict):
+            return None
+        if output.get("reused_from"):
+            keys = ("reused_from", "input_hash", "name", "campaign")
+        elif output.get("doc_type") in ANALYSIS_DOC_TYPES and output.get("input_hashes") \
+                and None not in output["input_hashes"]:
+            keys = ("doc_type", "input_hashes", "name", "campaign")
+        else:
+            return None
+        return {"uuid": {"$ne": doc["uuid"]}, **{f"output.{k}": output.get(k) for k in keys}}
+
+    def _note_replaced(self, doc: dict) -> None:
+        """Record in ``output.replaces`` the uuids of the documents ``doc`` replaces (and those
+        they replaced), so a uuid printed by an earlier run keeps resolving."""
+        criteria = self._replaced_criteria(doc)
+        if criteria is None:
             return
-        if output.get("input_hashes") and None not in output["input_hashes"]:
-            self._drop_older_like(doc, ("doc_type", "input_hashes", "name", "campaign"))
+        replaced = set(doc["output"].get("replaces") or [])
+        for old in self.docs_store.query(criteria, properties=["uuid", "output.replaces"]):
+            replaced.add(old["uuid"])
+            replaced.update((old.get("output") or {}).get("replaces") or [])
+        if replaced:
+            doc["output"]["replaces"] = sorted(replaced)
 
-    def _drop_older_like(self, doc: dict, keys: tuple[str, ...]) -> None:
-        """Remove the other documents whose output agrees with ``doc``'s on every key."""
-        self.docs_store.remove_docs({
-            "uuid": {"$ne": doc["uuid"]},
-            **{f"output.{key}": doc["output"].get(key) for key in keys},
-        })
+    def _drop_replaced(self, doc: dict) -> None:
+        """Remove the documents ``doc`` replaces (written first, so a kill in between leaves
+        the old one, never none)."""
+        criteria = self._replaced_criteria(doc)
+        if criteria is not None:
+            self.docs_store.remove_docs(criteria)
 
     def _link_reused_arrays(self, doc: dict) -> None:
         output = doc.get("output")
@@ -156,6 +182,17 @@ class ResultStore(JobStore):
         arrays = ((original or {}).get("output") or {}).get("orbitals")
         if output.get("orbitals") is None and isinstance(arrays, dict) and "blob_uuid" in arrays:
             output["orbitals"] = arrays
+
+
+def _check_storable(doc: Any) -> None:
+    """An InputError for a job output whose settings would not load back (e.g. a memory
+    that no validation saw); nothing is written then."""
+    from superatom.db.reuse import settings_problem
+
+    output = doc.get("output") if isinstance(doc, dict) else getattr(doc, "output", None)
+    problem = settings_problem(output) if output is not None else None
+    if problem:
+        raise InputError(f"result not stored, it could not be read back: {problem}")
 
 
 def config_path() -> Path:
@@ -176,16 +213,39 @@ def is_mongo_uri(location: str) -> bool:
     return location.startswith(("mongodb://", "mongodb+srv://"))
 
 
+def mongo_client_options(uri: str) -> dict[str, Any]:
+    """Client options: a server that cannot be reached fails after ``MONGO_TIMEOUT_MS``
+    (pymongo waits 30 s), unless the URI sets ``serverSelectionTimeoutMS`` itself.
+
+    Examples
+    --------
+    >>> mongo_client_options("mongodb://localhost/db")
+    {'serverSelectionTimeoutMS': 5000}
+    >>> mongo_client_options("mongodb://h/db?serverSelectionTimeoutMS=60000")
+    {}
+    """
+    if "serverselectiontimeoutms" in uri.lower():
+        return {}
+    return {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS}
+
+
 def store_location(location: str | os.PathLike | None = None) -> str:
     """Resolve the store location (folder path or MongoDB URI) as described above."""
     if location:
         return str(location)
+    configured, _source = configured_location()
+    return configured or str(Path(user_data_dir("superatom")) / "db")
+
+
+def configured_location() -> tuple[str | None, str]:
+    """The store the user configured and where (``$SUPERATOM_DB`` or the config file's
+    ``db:``); ``(None, "")`` when neither is set."""
     if os.environ.get("SUPERATOM_DB"):
-        return os.environ["SUPERATOM_DB"]
+        return os.environ["SUPERATOM_DB"], "SUPERATOM_DB"
     configured = read_config().get("db")
     if configured:
-        return str(configured)
-    return str(Path(user_data_dir("superatom")) / "db")
+        return str(configured), f"db: in {config_path()}"
+    return None, ""
 
 
 def store_folder(where: str) -> Path:
@@ -224,8 +284,11 @@ def open_store(location: str | os.PathLike | None = None) -> JobStore:
     if is_mongo_uri(where):
         from maggma.stores import MongoStore
 
-        docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS)
-        data = MongoStore.from_uri(where, database=database, collection_name=DATA)
+        client = mongo_client_options(where)
+        docs = MongoStore.from_uri(where, database=database, collection_name=OUTPUTS,
+                                   mongoclient_kwargs=client)
+        data = MongoStore.from_uri(where, database=database, collection_name=DATA,
+                                   mongoclient_kwargs=client)
     else:
         folder = store_folder(where)
         docs = LockedMontyStore(OUTPUTS, database_path=str(folder), database_name=database,

@@ -43,23 +43,72 @@ def disable_pyscf_eval() -> None:
 
 
 def _basis_has(basis: str, element: str) -> bool:
-    """Whether PySCF's basis ``basis`` has functions for ``element`` (False on any failure)."""
+    """Whether PySCF's basis ``basis`` has functions for ``element`` (False on any failure,
+    without PySCF's warnings about names it does not know)."""
+    import warnings
+
     from pyscf import gto
 
     try:
-        return bool(gto.basis.load(basis, element))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(gto.format_basis({element: basis})[element])  # as Mole reads it
     except Exception:
         return False
 
 
+def library_name(name: str) -> str:
+    """The name PySCF looks up for a basis: without an ``unc`` prefix (uncontracted) and an
+    ``@...`` contraction suffix (``def2-svp@3s2p``), both of which PySCF strips before it
+    checks whether the name is a file.
+
+    Examples
+    --------
+    >>> library_name("unc-def2-svp@3s2p")
+    '-def2-svp'
+    >>> library_name("def2-svp@3s2p"), library_name("sto-3g")
+    ('def2-svp', 'sto-3g')
+    """
+    base = name[3:] if name.lower().startswith("unc") else name
+    return base.split("@")[0]
+
+
+def ecp_name(basis: str) -> str:
+    """The ECP that goes with ``basis``: that of its library basis, ``unc`` and ``@...``
+    removed (``def2-svp@3s2p`` keeps def2-svp's ECP).
+
+    Examples
+    --------
+    >>> ecp_name("unc-def2-svp@3s"), ecp_name("def2-tzvp")
+    ('def2-svp', 'def2-tzvp')
+    """
+    return library_name(basis).lstrip("-_ ")
+
+
+def _looked_up(key: str, value: str) -> set[str]:
+    """Every name PySCF may open as a file for the field ``key``: basis names go through
+    :func:`library_name` (orbital and auxiliary basis alike), ECP names are opened as given
+    and, for ``ecp='auto'``, as :func:`ecp_name` of the basis."""
+    names = {value, library_name(value), ecp_name(value)}
+    return {name for name in names if name}
+
+
 def check_basis_names(settings: CalcSettings) -> None:
-    """Refuse basis/ECP names that PySCF would open as files, and never evaluate file text."""
+    """Refuse basis/ECP names that PySCF would open as files, and never evaluate file text.
+
+    The check is on the names PySCF resolves (``evilbas@1s`` is opened as ``./evilbas``),
+    for the orbital, fallback and auxiliary basis and the ECP.
+    """
     disable_pyscf_eval()
     for key in ("basis", "fallback_basis", "aux_basis", "ecp"):
         value = getattr(settings, key)
-        if value is not None and os.path.exists(value):
-            raise InputError(f"{key} '{value}' names a file here, and basis files are never "
-                             "read: give a basis name PySCF knows (e.g. def2-svp)")
+        if value is None:
+            continue
+        for name in sorted(_looked_up(key, value)):
+            if os.path.lexists(name):
+                raise InputError(f"{key} '{value}' names a file here ('{name}'), and basis "
+                                 "files are never read: give a basis name PySCF knows "
+                                 "(e.g. def2-svp)")
 
 
 def check_method(settings: CalcSettings, elements: list[str]) -> None:
@@ -82,13 +131,16 @@ def check_method(settings: CalcSettings, elements: list[str]) -> None:
 
 
 def check_charge_spin(molecule: Molecule) -> None:
-    """Charge a finite integer, multiplicity an integer >= 1."""
+    """Charge a finite integer that leaves electrons, multiplicity an integer >= 1."""
     charge, multiplicity = molecule.charge, molecule.spin_multiplicity
     if not math.isfinite(charge) or charge != round(charge):
         raise InputError(f"charge {charge} is not an integer: give the total charge, e.g. -3")
     if not math.isfinite(multiplicity) or multiplicity != round(multiplicity) or multiplicity < 1:
         raise InputError(f"multiplicity {multiplicity} is not an integer >= 1: give 2S+1, "
                          "e.g. 1 for a singlet")
+    if molecule.nelectrons < 1:
+        raise InputError(f"charge {charge:+g} leaves no electrons: a calculation needs at "
+                         "least one, fix the charge")
 
 
 def check_geometry(molecule: Molecule) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
-from superatom.engine.checks import _basis_has, check_basis_names, check_physics
+from superatom.engine.checks import _basis_has, check_basis_names, check_physics, ecp_name
 from superatom.engine.memory import memory_budget_mb
 from superatom.errors import InputError
 
@@ -19,10 +19,14 @@ HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basi
 
 
 def _ecp_has(ecp: str, element: str) -> bool:
+    import warnings
+
     from pyscf import gto
 
     try:
-        return bool(gto.basis.load_ecp(ecp, element))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(gto.basis.load_ecp(ecp, element))
     except Exception:
         return False
 
@@ -57,9 +61,9 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
                 )
         basis[symbol] = chosen
         if settings.ecp is not None and Element(symbol).Z > HEAVY_Z:
-            ecp_name = chosen if settings.ecp == "auto" else settings.ecp
-            if _ecp_has(ecp_name, symbol):
-                ecp[symbol] = ecp_name
+            chosen_ecp = ecp_name(chosen) if settings.ecp == "auto" else settings.ecp
+            if _ecp_has(chosen_ecp, symbol):
+                ecp[symbol] = chosen_ecp
     return basis, ecp
 
 

@@ -12,6 +12,7 @@ from superatom.calc_settings import CalcSettings
 from superatom.engine.device import code_versions, device_name
 from superatom.engine.mole import build_mole
 from superatom.engine.scf import _numpy, converge_scf, run_on_device
+from superatom.errors import InputError
 
 
 def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
@@ -36,9 +37,32 @@ def run_tda(molecule: Molecule, settings: CalcSettings, nstates: int = 3,
     start = time.perf_counter()
     mol = mol if mol is not None else build_mole(molecule, settings)
     name = molecule.composition.reduced_formula
+    check_excitable(mol, name)
     result, reason = run_on_device(
         mol, settings, name, lambda device: _tda(mol, settings, device, name, nstates, start))
     return {**result, "fallback_reason": reason, "wall_s": time.perf_counter() - start}
+
+
+def check_excitable(mol, name: str) -> None:
+    """An excitation needs an occupied and an empty orbital in every spin channel PySCF's
+    TDA builds; a one-line InputError before any SCF otherwise (He in a minimal basis has
+    no empty orbital, an H atom no beta electron).
+
+    Examples
+    --------
+    >>> from pyscf import gto
+    >>> check_excitable(gto.M(atom="He 0 0 0", basis="sto-3g"), "He")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: He: 2 electrons (1 alpha, 1 beta) in 1 orbitals leave ...
+    """
+    nao = mol.nao_nr()
+    alpha, beta = mol.nelec
+    if min(alpha, beta) < 1 or max(alpha, beta) >= nao:
+        raise InputError(f"{name}: {alpha + beta} electrons ({alpha} alpha, {beta} beta) in "
+                         f"{nao} orbitals leave no occupied-to-empty excitation in every spin "
+                         "channel: optical spectra need both (use a larger basis or another "
+                         "system)")
 
 
 def _tda(mol, settings: CalcSettings, device: str, name: str, nstates: int,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -53,9 +52,9 @@ def read_crystal(source):
     else:
         import ase.io
 
-        path = Path(source)
-        if not path.exists():
-            raise InputError(f"file {source} not found")
+        from superatom.inputfile import check_input_file
+
+        path = check_input_file(source, "crystal file")
         try:
             atoms = ase.io.read(str(path), index=0)
         except Exception as exc:  # ASE raises many types for unreadable input
@@ -63,6 +62,9 @@ def read_crystal(source):
             raise InputError(f"cannot read crystal {source}: {msg}") from None
     if not atoms.pbc.any() or atoms.cell.rank == 0:
         raise InputError("the crystal has no periodic cell: use read_molecule for molecules")
+    from superatom.structures.io import refuse_partial_occupancy
+
+    refuse_partial_occupancy(atoms, source if not isinstance(source, Atoms) else "the crystal")
     return atoms
 
 

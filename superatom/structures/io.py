@@ -34,6 +34,7 @@ import numpy as np
 from pymatgen.core import Element, Molecule
 
 from superatom.errors import InputError
+from superatom.inputfile import check_input_file, read_input_bytes
 
 __all__ = [
     "electron_count",
@@ -92,6 +93,50 @@ def resolve_multiplicity(nelec: int, multiplicity: int | None) -> int:
             f"use an {'even' if nelec % 2 else 'odd'} multiplicity (or fix --charge)"
         )
     return mult
+
+
+def refuse_partial_occupancy(atoms, source) -> None:
+    """A structure with sites of occupancy below 1 (disorder in a CIF) is not one molecule:
+    ASE keeps every such atom as a full one, so it is refused.
+
+    Examples
+    --------
+    >>> from ase import Atoms
+    >>> atoms = Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]])
+    >>> atoms.info["occupancy"] = {"0": {"H": 1.0}, "1": {"H": 0.5}}
+    >>> refuse_partial_occupancy(atoms, "x.cif")
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: x.cif has partially occupied sites (H at 0.5): ...
+    """
+    partial = [(symbol, value) for site in (atoms.info.get("occupancy") or {}).values()
+               for symbol, value in site.items() if float(value) < 1.0 - 1e-6]
+    if partial:
+        shown = ", ".join(f"{symbol} at {value:g}" for symbol, value in partial[:3])
+        raise InputError(f"{source} has partially occupied sites ({shown}"
+                         f"{', ...' if len(partial) > 3 else ''}): superatom would take them "
+                         "as full atoms; resolve the disorder into one ordered structure")
+
+
+def _refuse_periodic(pbc: str, lattice: bool, path: Path) -> None:
+    """A structure file with periodic boundaries or a lattice is a crystal, not a molecule.
+
+    Examples
+    --------
+    >>> _refuse_periodic('F F F', False, Path("m.xyz"))
+    >>> _refuse_periodic('T T T', True, Path("c.xyz"))
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: c.xyz is periodic (pbc="T T T", a lattice): ...
+    """
+    flags = pbc.replace('"', "").upper().split()
+    periodic = any(flag in ("T", "TRUE", "1") for flag in flags)
+    if periodic or lattice:
+        what = ", ".join(x for x in (f'pbc="{pbc}"' if periodic else "",
+                                     "a lattice" if lattice else "") if x)
+        raise InputError(f"{path.name} is periodic ({what}): superatom computes molecules; "
+                         "cut out a cluster (superatom.structures.crystal) or remove the "
+                         "pbc/Lattice keys if it is one")
 
 
 def molecule_to_atoms(molecule: Molecule):
@@ -330,7 +375,7 @@ def _read_frame(lines: list[str], start: int, path: Path):
 def _read_xyz(path: Path) -> tuple[list[str], np.ndarray, dict[str, str], list[str] | None]:
     """Parse a (possibly extended, possibly multi-frame) XYZ file; return the last frame."""
     try:
-        text = path.read_text()
+        text = read_input_bytes(path, "structure file").decode()
     except UnicodeDecodeError:
         raise InputError(f"cannot read {path}: not a text XYZ file") from None
     lines = text.splitlines()
@@ -356,6 +401,7 @@ def _read_with_ase(path: Path):
         atoms = atoms[-1]
     if len(atoms) == 0:
         raise InputError(f"cannot read {path}: no atoms found")
+    refuse_partial_occupancy(atoms, path)
     for sym in atoms.get_chemical_symbols():
         if sym == "X" or not Element.is_valid_symbol(sym):
             raise InputError(f"unknown element '{sym}' in {path}")
@@ -399,12 +445,15 @@ def read_molecule(
         raise InputError(f"file {path} not found")
     if p.is_dir():
         raise InputError(f"{path} is a directory, not a structure file")
+    check_input_file(p, "structure file")
     if p.suffix.lower() in _XYZ_SUFFIXES:
         symbols, coords, info, frags = _read_xyz(p)
+        _refuse_periodic(info.get("pbc", ""), "lattice" in info, p)
         h_charge = _header_int(info, ("charge",), p)
         h_mult = _header_int(info, ("multiplicity", "mult", "spin_multiplicity"), p)
     else:
         atoms = _read_with_ase(p)
+        _refuse_periodic(" ".join("T" if x else "F" for x in atoms.pbc), False, p)
         symbols = list(atoms.get_chemical_symbols())
         coords = atoms.get_positions()
         frags = [str(f) for f in atoms.arrays["fragment"]] if "fragment" in atoms.arrays else None
@@ -421,8 +470,9 @@ def read_molecule(
         raise InputError(f"charge must be an integer, got {q}")
     q = round(q)
     nelec = electron_count(symbols, q)
-    if nelec < 0:
-        raise InputError(f"charge {q} removes more electrons than the molecule has")
+    if nelec < 1:
+        raise InputError(f"charge {q} leaves {max(nelec, 0)} electrons (the nuclei carry "
+                         f"{nelec + q}): a calculation needs electrons, fix --charge")
     mult = resolve_multiplicity(nelec, m)
     props = {"fragment": frags} if frags is not None else None
     return Molecule(symbols, coords, charge=q, spin_multiplicity=mult, site_properties=props)

@@ -24,12 +24,18 @@ __all__ = ["KINDS", "KindSpec", "build_structure", "coerce_options", "list_kinds
 
 @dataclass(frozen=True)
 class Option:
-    """One builder option: type (str, int, bool), default, help text, allowed values."""
+    """One builder option: type (str, int, bool), default, help text, allowed values and,
+    for counts, the largest value (what a calculation of the result could still handle)."""
 
     type: type
     default: Any
     help: str
     choices: tuple | None = None
+    maximum: int | None = None
+
+
+MAX_UNITS = 64  # units of a built chain: ~3600 atoms of clusterphene, beyond any DFT here
+MAX_TEXT = 200  # characters of a text option (a file path, a label)
 
 
 @dataclass(frozen=True)
@@ -83,18 +89,18 @@ KINDS: dict[str, KindSpec] = {
     "clusterphene": KindSpec("assemblies:build_clusterphene",
                              "LnPW11O39 zig-zag chain (n units), ring or honeycomb pore (6)", {
         "ln": Option(str, "Gd", "lanthanide"),
-        "n": Option(int, 3, "units in a chain"),
+        "n": Option(int, 3, "units in a chain", maximum=MAX_UNITS),
         "shape": Option(str, "chain", "fragment shape", ("chain", "ring", "honeycomb")),
         "n_water": _NW,
     }),
     "clusterphene-patch": KindSpec("honeycomb:build_clusterphene_patch",
                                    "LnPW11O39 honeycomb patch, nx x ny hexagons, 3 links/unit", {
         "ln": Option(str, "Gd", "lanthanide"),
-        "nx": Option(int, 2, "hexagons per row"),
-        "ny": Option(int, 1, "rows of hexagons"),
+        "nx": Option(int, 2, "hexagons per row", maximum=8),
+        "ny": Option(int, 1, "rows of hexagons", maximum=8),
     }),
     "ca-chain": KindSpec("assemblies:build_ca_chain", "Ca2+-bridged chain of n PW12O40 units", {
-        "n": Option(int, 2, "PW12 units"),
+        "n": Option(int, 2, "PW12 units", maximum=MAX_UNITS),
         "n_water": Option(int, 4, "aqua ligands per Ca (six-coordinate)", (4,)),
     }),
     "ti10cu2": KindSpec("ti10cu2:build_ti10cu2", "Ti10Cu2 sp cluster model (228 atoms)", {
@@ -102,13 +108,13 @@ KINDS: dict[str, KindSpec] = {
     }),
     "ti10cu2-chain": KindSpec("ti10cu2:build_ti10cu2_chain",
                               "Ti10Cu2 cs chain fragment, n units, capped", {
-        "n": Option(int, 2, "repeat units (1-4)"),
+        "n": Option(int, 2, "repeat units (1-4)", maximum=4),
         "multiplicity": Option(int, None, "default high spin (n Cu pairs)"),
     }),
     "au25": KindSpec("au25:build_au25", "Au25(SCH3)18- superatom reference", {}),
     "crystal": KindSpec("registry:_crystal", "cut n bridged units out of a CIF / periodic file", {
         "file": Option(str, None, "CIF or any ASE-readable periodic file"),
-        "n": Option(int, 1, "consecutive units (1 unit, 2 dimer, n chain)"),
+        "n": Option(int, 1, "consecutive units (1 unit, 2 dimer, n chain)", maximum=MAX_UNITS),
         "unit": Option(int, 0, "index of the start unit"),
         "bridging": Option(str, "", "comma-separated linker elements, e.g. Cu or Ca,Na"),
         "end_bridges": Option(str, "drop", "bridges binding one unit", ("drop", "keep")),
@@ -181,6 +187,13 @@ def list_kinds() -> dict[str, dict]:
 def _coerce(kind: str, key: str, value, opt: Option):
     if value is None:
         return None
+    if isinstance(value, list | tuple | dict | set) or (
+            isinstance(value, bool) and opt.type is not bool):
+        raise InputError(f"option {key} of kind '{kind}' must be one {opt.type.__name__}, "
+                         f"not a {type(value).__name__}")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise InputError(f"option {key} of kind '{kind}' is {len(value)} characters long "
+                         f"(at most {MAX_TEXT})")
     if opt.type is bool and isinstance(value, str):
         low = value.strip().lower()
         if low in ("1", "true", "yes", "on"):
@@ -194,6 +207,9 @@ def _coerce(kind: str, key: str, value, opt: Option):
         raise InputError(
             f"option {key}={value!r} of kind '{kind}' must be {opt.type.__name__}"
         ) from None
+    if opt.maximum is not None and out > opt.maximum:
+        raise InputError(f"option {key}={out} of kind '{kind}' is more than the {opt.maximum} "
+                         "that can be built and computed: give a smaller value")
     if opt.type is str:
         out = out.strip()
         if (out.lower() != "none" and out[:1].islower() and len(out) <= 2

@@ -33,6 +33,7 @@ from pymatgen.core import Molecule
 from superatom import HARTREE_TO_EV, engine
 from superatom.analysis.composition import fragment_composition, participation_ratio
 from superatom.calc_settings import CalcSettings, as_settings
+from superatom.db.inputlock import hold_input, release_input
 from superatom.db.reuse import find_reusable, reuse_record, with_arrays
 from superatom.schemas.documents import (
     FrontierOrbitalDoc,
@@ -46,10 +47,21 @@ from superatom.workflows.fragments import superposition_density
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
-    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``."""
+    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``.
+
+    Density fitting with another auxiliary basis than the default names it
+    (``DF(def2-svp-jkfit)``; ``DF(auto)``: the one PySCF picks for the basis).
+
+    Examples
+    --------
+    >>> from superatom.calc_settings import load_preset
+    >>> method_summary(load_preset("fast", aux_basis="def2-svp-jkfit"), "RKS")
+    'RKS-PBE0/def2-svp DF(def2-svp-jkfit)'
+    """
     text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
     if settings.density_fit:
-        text += " DF"
+        default = CalcSettings.model_fields["aux_basis"].default
+        text += " DF" if settings.aux_basis == default else f" DF({settings.aux_basis or 'auto'})"
     if settings.solvent == "pcm":
         text += f" C-PCM(eps={settings.solvent_eps:.2f})"
     elif settings.solvent == "smd":
@@ -326,9 +338,24 @@ class FrontierOrbitalMaker(Maker):
         digest = input_hash(molecule, settings)
         labels = FrontierOrbitalDoc.describe(molecule, self.metadata)  # checks the names
         store = getattr(CURRENT_JOB, "store", None)
-        previous = find_reusable(store, digest, {"output.converged": True}) if self.reuse else None
+        reusable = {"output.converged": True}
+        previous = find_reusable(store, digest, reusable) if self.reuse else None
+        if previous is None and self.reuse and store is not None:
+            hold_input(store, digest)  # an identical job elsewhere: wait, then reuse its result
+            previous = find_reusable(store, digest, reusable)
         if previous is not None:
+            release_input(digest)
             return self._reused(previous, labels, store)
+        try:  # the store releases the lock once the result is written
+            return self._computed(molecule, settings, digest, store, initial_dm, guess_from)
+        except BaseException:
+            release_input(digest)
+            raise
+
+    def _computed(self, molecule: Molecule, settings: CalcSettings, digest: str, store,
+                  initial_dm: np.ndarray | None, guess_from: list[Any] | None
+                  ) -> FrontierOrbitalDoc:
+        """A new SCF of ``molecule`` (guess, checkpoints) as this job's document."""
         if guess_from:
             guess_from = [with_arrays(store, doc) for doc in guess_from]
         guess = "user"

@@ -29,7 +29,7 @@ from superatom.schemas.hashing import tda_input_hash
 from superatom.schemas.levels import frontier_levels
 from superatom.schemas.tda import Excitation, TdaDoc
 from superatom.structures.io import as_molecule
-from superatom.workflows.frontier import resolve_maker_settings
+from superatom.workflows.frontier import method_summary, resolve_maker_settings
 
 
 def compute_tda(molecule: Molecule, settings: CalcSettings, nstates: int,
@@ -42,7 +42,7 @@ def compute_tda(molecule: Molecule, settings: CalcSettings, nstates: int,
     return TdaDoc(
         **TdaDoc.describe(molecule, metadata),
         input_hash=tda_input_hash(molecule, settings, nstates),
-        method=f"TDA-{spin_treatment}-{settings.xc}/{settings.basis}",
+        method=f"TDA-{method_summary(settings, spin_treatment)}",
         spin_treatment=spin_treatment,
         settings=settings.model_dump(),
         nstates=nstates,
