@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from superatom.errors import InputError
 
 PRESET_PACKAGE = "superatom.calc_settings"
+#: Settings added after results were stored: left out of the fingerprint at these values, so
+#: the input hashes of existing results do not change.
+HASH_NEUTRAL_DEFAULTS = {"ln_core": "small"}
 
 
 class CalcSettings(BaseModel):
@@ -56,6 +59,12 @@ class CalcSettings(BaseModel):
         6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
     fallback_ladder: bool = Field(True, description="Retry unconverged SCF with safer solvers.")
+    ln_core: Literal["small", "4f-in-core"] = Field(
+        "small",
+        description="Lanthanide cores: 'small' (4f explicit: def2 for La, fallback_basis with "
+        "its 28-electron ECP for Ce-Yb) or '4f-in-core' (Ln(III) with the 4f shell in a "
+        "trivalent large-core ECP, basis lcecp-1-<zeta> of the main def2 basis: closed shell).",
+    )
 
     @field_validator("xc", "basis")
     @classmethod
@@ -88,8 +97,13 @@ class CalcSettings(BaseModel):
         --------
         >>> CalcSettings().fingerprint() == CalcSettings(device="cpu").fingerprint()
         True
+        >>> CalcSettings().fingerprint() == CalcSettings(ln_core="4f-in-core").fingerprint()
+        False
         """
         physics = self.model_dump(exclude={"device", "max_memory_mb", "frontier_window"})
+        for key, default in HASH_NEUTRAL_DEFAULTS.items():
+            if physics[key] == default:
+                del physics[key]
         text = json.dumps(physics, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from superatom.errors import InputError
-from superatom.structures.chem import make_molecule
+from superatom.structures.chem import ln_unpaired, make_molecule
 from superatom.structures.geometry import perpendicular, polish, rotation_about, rotation_from_to
 from superatom.structures.keggin import keggin_frame
 from superatom.structures.substituted import (
@@ -322,10 +322,7 @@ def build_sandwich(ln: str = "Gd"):
     rot = rotation_about(axis, np.pi / 4) @ rotation_about(perp, np.pi)
     other = half.transformed(rot, np.zeros(3))
     ln_unit = PomUnit([ln], np.zeros((1, 3)), ["Ln"], [], 3, 0, ln)
-    from superatom.structures.chem import ln_f_count
-
-    f = ln_f_count(ln)
-    ln_unit.unpaired = f if f <= 7 else 14 - f
+    ln_unit.unpaired = ln_unpaired(ln)
     units = [half, other, ln_unit]
     links = [(0, j, 2, 0, d_lo) for j in lacuna] + [(1, j, 2, 0, d_lo) for j in lacuna]
     links = [(2, 0, u, j, t) for u, j, _, _, t in links]

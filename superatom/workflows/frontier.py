@@ -46,8 +46,17 @@ from superatom.workflows.fragments import superposition_density
 
 
 def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
-    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``."""
+    """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``.
+
+    Examples
+    --------
+    >>> from superatom.calc_settings import load_preset
+    >>> method_summary(load_preset("fast", ln_core="4f-in-core"), "RKS")
+    'RKS-PBE0/def2-svp Ln:4f-in-core DF'
+    """
     text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
+    if settings.ln_core != "small":
+        text += f" Ln:{settings.ln_core}"
     if settings.density_fit:
         text += " DF"
     if settings.solvent == "pcm":
@@ -124,6 +133,7 @@ def build_frontier_doc(
         fragments=fragment_names,
         method=method_summary(settings, spin_treatment),
         spin_treatment=spin_treatment,
+        scf_multiplicity=result.multiplicity,
         settings=settings.model_dump(),
         basis_by_element=result.basis_by_element,
         ecp_by_element=result.ecp_by_element,
@@ -326,7 +336,7 @@ class FrontierOrbitalMaker(Maker):
         if guess_from:
             initial_dm = superposition_density(
                 guess_from, molecule, engine.ao_metadata(mol)[0],
-                restricted=molecule.spin_multiplicity == 1,
+                restricted=mol.spin == 0,
             )
             guess = "superposition"
         own = self.checkpoint and not self.chkfile
