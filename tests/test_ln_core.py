@@ -124,3 +124,29 @@ def test_gpu_guards_take_the_large_core_sets():
         mol = build_mole(ln_fluoride("Gd"), settings)
         assert gpu_basis_problem(mol, settings) is None
         assert int(np.max(mol._ecpbas[:, 1])) <= 3  # projectors up to f
+
+
+def test_nd_clusterphene_dimer_plans_and_passes_the_gpu_guards_4f_in_core():
+    from superatom.campaign.plan import plan_campaign, plan_rows
+    from superatom.campaign.spec import Campaign
+    from superatom.engine.gpu_checks import check_solvent, gpu_basis_problem
+
+    campaign = Campaign(name="nd", preset="screening", worker_gpu=True,
+                        settings={"ln_core": "4f-in-core"},
+                        systems=[{"name": "Nd dimer", "build": {"kind": "dimer", "ln": "Nd"},
+                                  "tier": "dft"}])
+    plan = plan_campaign(campaign)
+    entry = plan.systems["Nd dimer"]
+    assert entry.tier == "dft" and entry.settings.ln_core == "4f-in-core"
+    assert entry.molecule.charge == -8 and entry.molecule.spin_multiplicity == 7  # 2 x 4f3
+    (row,) = plan_rows(plan)
+    assert "4f-in-core" in row["method"]
+    mol = build_mole(entry.molecule, entry.settings)
+    symbols = [mol.atom_pure_symbol(i) for i in range(mol.natm)]
+    nd = [i for i, s in enumerate(symbols) if s == "Nd"]
+    assert len(nd) == 2 and all(mol.atom_nelec_core(i) == CORE["Nd"] for i in nd)
+    assert mol.spin == 0 and mol.nao == entry.nao
+    check_solvent(mol, entry.settings)  # C-PCM with ECP atoms is allowed
+    assert gpu_basis_problem(mol, entry.settings) is None
+    small = build_mole(entry.molecule, entry.settings.model_copy(update={"ln_core": "small"}))
+    assert small.spin == 6 and small.nao > mol.nao  # 4f3 explicit: UKS septet, more AOs

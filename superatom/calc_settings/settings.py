@@ -90,6 +90,17 @@ class CalcSettings(BaseModel):
         """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""
         return "RKS" if multiplicity == 1 else "UKS"
 
+    def method_label(self) -> str:
+        """Functional/basis, with the lanthanide core when it is not the default.
+
+        Examples
+        --------
+        >>> CalcSettings().method_label(), CalcSettings(ln_core="4f-in-core").method_label()
+        ('PBE0/def2-svp', 'PBE0/def2-svp Ln:4f-in-core')
+        """
+        text = f"{self.xc}/{self.basis}"
+        return text if self.ln_core == "small" else f"{text} Ln:{self.ln_core}"
+
     def fingerprint(self) -> str:
         """Stable sha256 of the settings that change the physics (not device or memory).
 

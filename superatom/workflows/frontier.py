@@ -54,9 +54,7 @@ def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
     >>> method_summary(load_preset("fast", ln_core="4f-in-core"), "RKS")
     'RKS-PBE0/def2-svp Ln:4f-in-core DF'
     """
-    text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
-    if settings.ln_core != "small":
-        text += f" Ln:{settings.ln_core}"
+    text = f"{spin_treatment}-{settings.method_label()}"
     if settings.density_fit:
         text += " DF"
     if settings.solvent == "pcm":

@@ -42,7 +42,7 @@ def compute_tda(molecule: Molecule, settings: CalcSettings, nstates: int,
     return TdaDoc(
         **TdaDoc.describe(molecule, metadata),
         input_hash=tda_input_hash(molecule, settings, nstates),
-        method=f"TDA-{spin_treatment}-{settings.xc}/{settings.basis}",
+        method=f"TDA-{spin_treatment}-{settings.method_label()}",
         spin_treatment=spin_treatment,
         settings=settings.model_dump(),
         nstates=nstates,
