@@ -6,11 +6,12 @@ honeycomb sheet (:mod:`superatom.structures.honeycomb`); lengths in Angstrom.
 Examples
 --------
 >>> from superatom.structures.keggin import keggin_frame
->>> from superatom.structures.substituted import frame_to_unit
->>> unit = frame_to_unit(keggin_frame("P", "W"))
+>>> from superatom.structures.substituted import substituted_unit
+>>> frame = keggin_frame("P", "W")
+>>> unit = substituted_unit(frame, frame.indices("M")[0], "Nd", n_water=4)
 >>> mol = finish_assembly(*assemble_units([unit], []), [unit])
->>> mol.charge, mol.spin_multiplicity, len(mol)
-(-3, 1, 53)
+>>> mol.charge, mol.spin_multiplicity, len(mol)   # [Nd(H2O)4PW11O39]4-, 4f3 quartet
+(-4, 4, 64)
 """
 
 from __future__ import annotations
