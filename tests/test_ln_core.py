@@ -150,3 +150,27 @@ def test_nd_clusterphene_dimer_plans_and_passes_the_gpu_guards_4f_in_core():
     assert gpu_basis_problem(mol, entry.settings) is None
     small = build_mole(entry.molecule, entry.settings.model_copy(update={"ln_core": "small"}))
     assert small.spin == 6 and small.nao > mol.nao  # 4f3 explicit: UKS septet, more AOs
+
+
+def test_open_4f_shell_defeats_plain_diis_4f_in_core_converges_stable():
+    """NdO+ (Nd(III) 4f3 on O2-): the small-core UKS quartet swings by hundreds of Ha under
+    plain DIIS from the minao guess; with the 4f shell in the core it is a closed shell that
+    the engine's start converges to a stable aufbau state."""
+    from superatom.engine.scf import converge_scf
+    from superatom.errors import SCFNotConvergedError
+
+    ndo = Molecule(["Nd", "O"], [[0, 0, 0], [1.8, 0, 0]], charge=1, spin_multiplicity=4)
+    plain = load_preset("fast", device="cpu", max_cycle=30, fallback_ladder=False)
+    energies = []
+    with pytest.raises(SCFNotConvergedError):
+        converge_scf(build_mole(ndo, plain), plain, "cpu", "NdO+", preconverge=False,
+                     progress=lambda cycle, energy, delta: energies.append(energy))
+    assert max(energies) - min(energies) > 10.0  # oscillating, not creeping
+    mol = build_mole(ndo, FOUR_F)
+    mf, attempts, cycles, guess = converge_scf(mol, FOUR_F, "cpu", "NdO+")
+    assert mf.converged and mol.spin == 0 and guess == "sap"
+    assert attempts[0]["solver"] == "preconverge" and cycles < 40
+    occupied = mf.mo_energy[mf.mo_occ > 0]
+    assert occupied.max() < mf.mo_energy[mf.mo_occ == 0].min()  # aufbau
+    *_, stable_internal, _ = mf.stability(return_status=True)
+    assert stable_internal
