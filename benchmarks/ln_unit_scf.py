@@ -133,9 +133,17 @@ def _level(energy, occ, weights, index, ln_row, f_ln) -> dict:
             "o": round(float(weights[-1, index]), 3)}
 
 
-def core_comparison(ln: str, ln_core: str, settings) -> dict:
-    """One SCF of the [Ln(H2O)4(OH)4]- cut with ``ln_core``; levels and where the f went."""
-    molecule = ln_analogue(ln)
+def ln_fluoride(ln: str, d: float = 2.2) -> Molecule:
+    """Trigonal-planar LnF3 (Ln-F ``d`` Angstrom), high-spin 4f^n: the smallest Ln(III) probe."""
+    ring = [[d * np.cos(a), d * np.sin(a), 0.0] for a in (0.0, 2 * np.pi / 3, 4 * np.pi / 3)]
+    return Molecule([ln, "F", "F", "F"], [[0.0, 0.0, 0.0], *ring],
+                    spin_multiplicity=ln_multiplicity(ln))
+
+
+def core_comparison(ln: str, ln_core: str, settings, system: str = "cut") -> dict:
+    """One SCF of the [Ln(H2O)4(OH)4]- cut (or LnF3) with ``ln_core``; levels and where the
+    f levels went."""
+    molecule = ln_analogue(ln) if system == "cut" else ln_fluoride(ln)
     settings = settings.model_copy(update={"ln_core": ln_core})
     symbols = [site.specie.symbol for site in molecule]
     mol = build_mole(molecule, settings)
@@ -149,7 +157,8 @@ def core_comparison(ln: str, ln_core: str, settings) -> dict:
     ln_atom = symbols.index(ln)
     is_ln = result.ao_atom == ln_atom
     is_o = np.array([symbols[a] == "O" for a in result.ao_atom])
-    row = {"mode": "compare-cores", "ln": ln, "ln_core": ln_core,
+    row = {"mode": "compare-cores", "system": molecule.composition.reduced_formula,
+           "ln": ln, "ln_core": ln_core,
            "scf": "RKS" if result.restricted else "UKS", "multiplicity": result.multiplicity,
            "solvent": settings.solvent, "basis_ln": result.basis_by_element[ln],
            "n_core_ln": mol.atom_nelec_core(symbols.index(ln)), "nao": result.nao,
@@ -190,14 +199,16 @@ def core_comparison(ln: str, ln_core: str, settings) -> dict:
     return row
 
 
-def compare_cores(lns: list[str], settings, jsonl: str | None) -> None:
+def compare_cores(lns: list[str], settings, jsonl: str | None,
+                  cores: tuple[str, ...] = ("small", "4f-in-core"), system: str = "cut") -> None:
     """Small core against 4f-in-core for each Ln: one JSON line per run (and to ``jsonl``)."""
     for ln in lns:
-        for ln_core in ("small", "4f-in-core"):
+        for ln_core in cores:
             try:
-                row = core_comparison(ln, ln_core, settings)
+                row = core_comparison(ln, ln_core, settings, system)
             except Exception as err:  # an unconverged run is a result too
-                row = {"mode": "compare-cores", "ln": ln, "ln_core": ln_core,
+                row = {"mode": "compare-cores", "system": molecule.composition.reduced_formula,
+           "ln": ln, "ln_core": ln_core,
                        "error": str(err).splitlines()[0]}
             row["date"] = time.strftime("%Y-%m-%d")
             line = json.dumps(row)
@@ -219,6 +230,10 @@ def main() -> None:
     parser.add_argument("--compare-cores", action="store_true",
                         help="small core vs 4f-in-core on the [Ln(H2O)4(OH)4]- cut")
     parser.add_argument("--lns", nargs="+", default=["La", "Nd"])
+    parser.add_argument("--cores", nargs="+", default=["small", "4f-in-core"],
+                        choices=["small", "4f-in-core"])
+    parser.add_argument("--system", default="cut", choices=["cut", "fluoride"],
+                        help="--compare-cores on the [Ln(H2O)4(OH)4]- cut or on LnF3")
     parser.add_argument("--jsonl", help="append the --compare-cores lines to this file")
     args = parser.parse_args()
     if args.cycles:  # energies per cycle show whether a method oscillates
@@ -226,7 +241,7 @@ def main() -> None:
     if args.compare_cores:
         settings = load_preset("fast", device="cpu", solvent=args.solvent,
                                max_cycle=args.max_cycle)
-        compare_cores(args.lns, settings, args.jsonl)
+        compare_cores(args.lns, settings, args.jsonl, tuple(args.cores), args.system)
         return
     molecule = ln_analogue(tungstate=args.tungstate, w_o=1.925 if args.plenary else None)
     validate_structure(molecule)
