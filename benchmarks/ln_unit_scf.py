@@ -207,8 +207,7 @@ def compare_cores(lns: list[str], settings, jsonl: str | None,
             try:
                 row = core_comparison(ln, ln_core, settings, system)
             except Exception as err:  # an unconverged run is a result too
-                row = {"mode": "compare-cores", "system": molecule.composition.reduced_formula,
-           "ln": ln, "ln_core": ln_core,
+                row = {"mode": "compare-cores", "system": system, "ln": ln, "ln_core": ln_core,
                        "error": str(err).splitlines()[0]}
             row["date"] = time.strftime("%Y-%m-%d")
             line = json.dumps(row)
