@@ -137,8 +137,10 @@ def check_cores(mol, symbols: list[str], ecp_names: dict[str, str],
     unless ``ecp`` is None (PySCF builds an all-electron atom for an ECP it cannot find)."""
     from pymatgen.core import Element
 
+    cores = {symbol: expected_core_electrons(symbol, ecp_names.get(symbol))
+             for symbol in set(symbols)}  # each ECP read once, not once per atom
     for index, symbol in enumerate(symbols):
-        expected = expected_core_electrons(symbol, ecp_names.get(symbol))
+        expected = cores[symbol]
         found = mol.atom_nelec_core(index)
         if found != expected:
             raise InputError(f"{symbol} (atom {index + 1}) has {found} core electrons, but its "
