@@ -101,3 +101,37 @@ def test_no_test_support_ships_in_the_package():
     assert not (PACKAGE / "hpc" / "slurm_local.py").exists()
     for path, _ in _modules():
         assert "pytest" not in {name.split(".")[0] for _, name in _imports(path)}, path
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """superatom module -> the superatom modules it imports (lazy imports included)."""
+    paths = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        paths[".".join(parts).removesuffix(".__init__")] = path
+    graph = {}
+    for name, path in paths.items():
+        targets = set()
+        for _, target in _imports(path):
+            while target and target not in paths:
+                target = target.rpartition(".")[0]
+            if target and target not in (name, "superatom"):
+                targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def test_no_import_cycles():
+    graph = _module_graph()
+    cycles = []
+    for start in graph:  # depth-first search for a path back to ``start``
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for target in graph[node]:
+                if target == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif target not in seen:
+                    seen.add(target)
+                    stack.append((target, [*path, target]))
+    assert not cycles, cycles

@@ -17,6 +17,9 @@ PRESET_PACKAGE = "superatom.calc_settings"
 MAX_NAME = 120  # characters of a functional, basis, ECP or solvent name
 MAX_OVERRIDE = 400  # characters of one --set key=value
 CONTRACTION = re.compile(r"(\d+[spdfghik])+")  # the '@3s2p' suffix PySCF truncates a basis to
+#: Settings added after results were stored: left out of the fingerprint at these values, so
+#: the input hashes of existing results do not change.
+HASH_NEUTRAL_DEFAULTS = {"ln_core": "small", "pcm_potential": "exact"}
 
 
 class CalcSettings(BaseModel):
@@ -73,6 +76,12 @@ class CalcSettings(BaseModel):
         description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
     fallback_ladder: bool = Field(True, description="Retry unconverged SCF with safer solvers.")
+    ln_core: Literal["small", "4f-in-core"] = Field(
+        "small",
+        description="Lanthanide cores: 'small' (4f explicit: def2 for La, fallback_basis with "
+        "its 28-electron ECP for Ce-Yb) or '4f-in-core' (Ln(III) with the 4f shell in a "
+        "trivalent large-core ECP, basis lcecp-1-<zeta> of the main def2 basis: closed shell).",
+    )
 
     @field_validator("xc", "basis")
     @classmethod
@@ -111,6 +120,17 @@ class CalcSettings(BaseModel):
         """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""
         return "RKS" if multiplicity == 1 else "UKS"
 
+    def method_label(self) -> str:
+        """Functional/basis, with the lanthanide core when it is not the default.
+
+        Examples
+        --------
+        >>> CalcSettings().method_label(), CalcSettings(ln_core="4f-in-core").method_label()
+        ('PBE0/def2-svp', 'PBE0/def2-svp Ln:4f-in-core')
+        """
+        text = f"{self.xc}/{self.basis}"
+        return text if self.ln_core == "small" else f"{text} Ln:{self.ln_core}"
+
     def fingerprint(self) -> str:
         """Stable sha256 of the settings that change the physics (not device or memory).
 
@@ -118,10 +138,13 @@ class CalcSettings(BaseModel):
         --------
         >>> CalcSettings().fingerprint() == CalcSettings(device="cpu").fingerprint()
         True
+        >>> CalcSettings().fingerprint() == CalcSettings(ln_core="4f-in-core").fingerprint()
+        False
         """
         physics = self.model_dump(exclude={"device", "max_memory_mb", "frontier_window"})
-        if physics["pcm_potential"] == "exact":  # the exact route keeps the earlier hashes
-            del physics["pcm_potential"]
+        for key, default in HASH_NEUTRAL_DEFAULTS.items():
+            if physics[key] == default:
+                del physics[key]
         text = json.dumps(physics, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

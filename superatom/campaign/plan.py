@@ -253,8 +253,8 @@ def plan_rows(plan: CampaignPlan, jobs: dict[str, int] | None = None) -> list[di
                "formula": entry.molecule.composition.formula.replace(" ", ""),
                "charge": int(entry.molecule.charge),
                "multiplicity": entry.molecule.spin_multiplicity, "prerelax": entry.prerelax,
-               "method": f"{entry.settings.xc}/{entry.settings.basis}"
-               if tier == "dft" else "GFN2-xTB", "jobs": jobs.get(f"{kind}:{name}", 0)}
+               "method": entry.settings.method_label() if tier == "dft" else "GFN2-xTB",
+               "jobs": jobs.get(f"{kind}:{name}", 0)}
         if entry.xtb_gap_ev is not None:
             row["xtb_gap_ev"] = entry.xtb_gap_ev
         return row

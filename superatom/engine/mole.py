@@ -10,8 +10,15 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
 from superatom.engine.checks import _basis_has, check_basis_names, check_physics, ecp_name
+from superatom.engine.large_core import (
+    LARGE_CORE_PREFIX,
+    large_core_data,
+    large_core_electrons,
+    large_core_name,
+)
 from superatom.engine.memory import memory_budget_mb
 from superatom.errors import InputError
+from superatom.structures.chem import LANTHANIDES, f_in_core_multiplicity
 
 HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basis has one
 
@@ -31,12 +38,19 @@ def _ecp_has(ecp: str, element: str) -> bool:
         return False
 
 
+def _ecp_name(basis: str, settings: CalcSettings) -> str:
+    return ecp_name(basis) if settings.ecp == "auto" else str(settings.ecp)
+
+
 def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]:
-    """Choose basis and ECP per element.
+    """Choose basis and ECP names per element.
 
     Elements beyond Kr get the basis's own ECP (``ecp='auto'``); an element the main basis
-    lacks (Ce-Yb in def2) gets ``settings.fallback_basis`` with its matching ECP. An element
-    that neither covers is an :class:`InputError`.
+    lacks, or has no ECP for (Ce-Yb in def2), gets ``settings.fallback_basis`` with its
+    matching ECP. With ``ln_core='4f-in-core'`` every lanthanide gets the trivalent
+    large-core set ``lcecp-1-<zeta>`` (basis and ECP). An element beyond Kr left without an
+    ECP (unless ``ecp`` is None: all-electron) and an element no basis covers are
+    :class:`InputError`.
 
     Examples
     --------
@@ -44,6 +58,8 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
     >>> basis, ecp = basis_plan(["W", "O", "Gd"], load_preset("fast"))
     >>> basis["W"], ecp["W"], basis["Gd"]
     ('def2-svp', 'def2-svp', 'stuttgart_rsc')
+    >>> basis_plan(["Nd", "O"], load_preset("fast", ln_core="4f-in-core"))[1]
+    {'Nd': 'lcecp-1-svp'}
     """
     from pymatgen.core import Element
 
@@ -51,20 +67,92 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
     basis: dict[str, str] = {}
     ecp: dict[str, str] = {}
     for symbol in sorted(set(elements)):
-        chosen = settings.basis
-        if not _basis_has(chosen, symbol):
-            chosen = settings.fallback_basis
-            if not _basis_has(chosen, symbol):
+        if settings.ln_core == "4f-in-core" and symbol in LANTHANIDES:
+            basis[symbol] = ecp[symbol] = large_core_name(settings.basis)
+            continue
+        needs_ecp = settings.ecp is not None and Element(symbol).Z > HEAVY_Z
+        candidates = [name for name in (settings.basis, settings.fallback_basis)
+                      if _basis_has(name, symbol)]
+        if not candidates:
+            raise InputError(
+                f"basis '{settings.basis}' (and fallback '{settings.fallback_basis}') has no "
+                f"functions for {symbol}: choose another basis with --set basis=..."
+            )
+        if needs_ecp:  # a basis without its ECP would quietly run the atom all-electron
+            candidates = [name for name in candidates
+                          if _ecp_has(_ecp_name(name, settings), symbol)]
+            if not candidates:
                 raise InputError(
-                    f"basis '{settings.basis}' (and fallback '{settings.fallback_basis}') has no "
-                    f"functions for {symbol}: choose another basis with --set basis=..."
-                )
-        basis[symbol] = chosen
-        if settings.ecp is not None and Element(symbol).Z > HEAVY_Z:
-            chosen_ecp = ecp_name(chosen) if settings.ecp == "auto" else settings.ecp
-            if _ecp_has(chosen_ecp, symbol):
-                ecp[symbol] = chosen_ecp
+                    f"no ECP for {symbol} in '{_ecp_name(settings.basis, settings)}' or "
+                    f"'{_ecp_name(settings.fallback_basis, settings)}': choose a basis with "
+                    f"an ECP for {symbol}, or set ecp=null for an all-electron calculation")
+            ecp[symbol] = _ecp_name(candidates[0], settings)
+        basis[symbol] = candidates[0]
     return basis, ecp
+
+
+def scf_multiplicity(molecule: Molecule, settings: CalcSettings) -> int:
+    """The multiplicity the SCF runs with: the molecule's, less the unpaired 4f electrons
+    that ``ln_core='4f-in-core'`` puts into the core (closed-shell Ln(III)).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.calc_settings import load_preset
+    >>> nd = Molecule(["Nd"], [[0, 0, 0]], charge=3, spin_multiplicity=4)
+    >>> scf_multiplicity(nd, load_preset("fast")), scf_multiplicity(
+    ...     nd, load_preset("fast", ln_core="4f-in-core"))
+    (4, 1)
+    """
+    multiplicity = int(molecule.spin_multiplicity)
+    if settings.ln_core != "4f-in-core":
+        return multiplicity
+    return f_in_core_multiplicity([site.specie.symbol for site in molecule], multiplicity)
+
+
+def _basis_data(names: dict[str, str], ecp_names: dict[str, str]) -> tuple[dict, dict]:
+    """Names PySCF loads itself stay names; large-core sets come from basis-set-exchange."""
+    basis, ecp = dict(names), dict(ecp_names)
+    for symbol, name in names.items():
+        if name.startswith(LARGE_CORE_PREFIX):
+            basis[symbol], ecp[symbol] = large_core_data(name, symbol)
+    return basis, ecp
+
+
+def expected_core_electrons(symbol: str, ecp_name: str | None) -> int:
+    """Core electrons the ECP ``ecp_name`` of ``symbol`` must put in the core (0: none).
+
+    Examples
+    --------
+    >>> expected_core_electrons("W", "def2-svp"), expected_core_electrons("Nd", "lcecp-1-svp")
+    (60, 49)
+    """
+    if ecp_name is None:
+        return 0
+    if ecp_name.startswith(LARGE_CORE_PREFIX):
+        return large_core_electrons(symbol)
+    from pyscf import gto
+
+    return int(gto.basis.load_ecp(ecp_name, symbol)[0])
+
+
+def check_cores(mol, symbols: list[str], ecp_names: dict[str, str],
+                settings: CalcSettings) -> None:
+    """Every atom has the core its ECP promises, and none beyond Kr is all-electron
+    unless ``ecp`` is None (PySCF builds an all-electron atom for an ECP it cannot find)."""
+    from pymatgen.core import Element
+
+    cores = {symbol: expected_core_electrons(symbol, ecp_names.get(symbol))
+             for symbol in set(symbols)}  # each ECP read once, not once per atom
+    for index, symbol in enumerate(symbols):
+        expected = cores[symbol]
+        found = mol.atom_nelec_core(index)
+        if found != expected:
+            raise InputError(f"{symbol} (atom {index + 1}) has {found} core electrons, but its "
+                             f"ECP '{ecp_names.get(symbol)}' has {expected}: report this bug")
+        if found == 0 and settings.ecp is not None and Element(symbol).Z > HEAVY_Z:
+            raise InputError(f"{symbol} (atom {index + 1}) would run all-electron although "
+                             "an ECP was requested: report this bug")
 
 
 def check_molecule(molecule: Molecule, min_distance: float = 0.5) -> None:
@@ -94,34 +182,34 @@ def check_molecule(molecule: Molecule, min_distance: float = 0.5) -> None:
 def build_mole(molecule: Molecule, settings: CalcSettings, verbose: int = 0):
     """PySCF ``Mole`` for a pymatgen Molecule with checked ECPs, charge and spin.
 
-    Raises :class:`InputError` when charge and multiplicity do not fit the electron count
-    or when an element beyond Kr ends up without an ECP although one was requested.
+    The spin is :func:`scf_multiplicity` (the molecule's, or closed-shell Ln(III) with
+    ``ln_core='4f-in-core'``). Raises :class:`InputError` when charge and multiplicity do
+    not fit the electron count or when an atom's core electrons differ from its ECP's
+    (:func:`check_cores`).
     """
     from pyscf import gto
 
     check_molecule(molecule)
     check_physics(molecule, settings)
     symbols = [site.specie.symbol for site in molecule]
-    basis, ecp = basis_plan(symbols, settings)
+    basis_names, ecp_names = basis_plan(symbols, settings)
+    multiplicity = scf_multiplicity(molecule, settings)
     mol = gto.Mole()
     mol.atom = [(s, tuple(site.coords)) for s, site in zip(symbols, molecule, strict=True)]
     mol.unit = "Angstrom"
-    mol.basis = basis
-    mol.ecp = ecp
+    mol.basis, mol.ecp = _basis_data(basis_names, ecp_names)
     mol.charge = round(molecule.charge)
-    mol.spin = int(molecule.spin_multiplicity) - 1
+    mol.spin = multiplicity - 1
     mol.verbose = verbose
     mol.max_memory = memory_budget_mb(settings.max_memory_mb)
     try:
         mol.build(parse_arg=False, dump_input=False)
     except RuntimeError as err:
         raise InputError(
-            f"charge {mol.charge} and multiplicity {molecule.spin_multiplicity} do not fit the "
+            f"charge {mol.charge} and multiplicity {multiplicity} do not fit the "
             f"electron count: {err}".splitlines()[0]
         ) from None
-    for index, symbol in enumerate(symbols):
-        if symbol in ecp and mol.atom_nelec_core(index) == 0:
-            raise InputError(f"ECP '{ecp[symbol]}' was not applied to {symbol}: report this bug")
+    check_cores(mol, symbols, ecp_names, settings)
     return mol
 
 

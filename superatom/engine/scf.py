@@ -43,7 +43,7 @@ from superatom.engine.gpu_checks import (
 )
 from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
 from superatom.engine.memory import memory_budget_mb, memory_plan
-from superatom.engine.mole import ao_metadata, build_mole
+from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 from superatom.structures.chem import LANTHANIDES
 
@@ -63,6 +63,8 @@ class SCFResult:
     (its projection on the kept MO space when ``nmo < nao``). ``fallback_reason`` says why a
     ``device: auto`` job that was to run on the GPU ran on the CPU; ``scf_state`` records the
     electronic state reached (occupations, <S^2>), which may depend on the device's guess.
+    ``multiplicity`` is the one the SCF ran with (the molecule's, or that of the electrons
+    outside the 4f-in-core ECPs: :func:`superatom.engine.mole.scf_multiplicity`).
     """
 
     converged: bool
@@ -93,6 +95,7 @@ class SCFResult:
     fallback_reason: str | None = None
     scf_state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    multiplicity: int = 1
 
 
 # --------------------------------------------------------------------------- SCF
@@ -378,7 +381,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     ``progress`` as in :func:`run_scf`.
 
     The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
-    :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess.
+    :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess (SAP
+    where minao does not know an atom's core: :func:`minao_guess_available`).
     Each attempt records the rung's parameters as really applied on that device
     (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
     ``(mf, attempts, total_cycles, guess)``; ``preconverge`` forces the level-shifted start
@@ -388,6 +392,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf = make_scf(mol, settings, device)
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
+    if dm is None and not minao_guess_available(mol):
+        dm, guess = sap_guess(mol), "sap"
     for candidate in restart_from if restart_from is not None else [chkfile]:
         orbitals = read_checkpoint(candidate, mol) if candidate else None
         if orbitals is not None:  # restart after a walltime kill or a crash
@@ -462,6 +468,30 @@ def memory_record(mf) -> dict[str, Any]:
     return record
 
 
+def minao_guess_available(mol) -> bool:
+    """Whether PySCF's minao guess can start ``mol``: not when a lanthanide's 4f shell is in
+    its core (ECP core > 46 electrons). PySCF 2.14's minao then fails (Pr-Ho: shapes of the
+    projected occupations disagree; Yb: no configuration for 59 core electrons) or starts
+    from atomic occupations that count the 4f electrons as valence.
+
+    Examples
+    --------
+    >>> from pyscf import gto
+    >>> minao_guess_available(gto.M(atom="Mo 0 0 0", basis="def2-svp", ecp="def2-svp",
+    ...                             spin=0, verbose=0))
+    True
+    """
+    return not any(mol.atom_pure_symbol(i) in LANTHANIDES and mol.atom_nelec_core(i) > 46
+                   for i in range(mol.natm))
+
+
+def sap_guess(mol) -> np.ndarray:
+    """Superposition-of-atomic-potentials starting density (AO basis), computed on the CPU."""
+    from pyscf import scf
+
+    return np.asarray((scf.RHF if mol.spin == 0 else scf.UHF)(mol).get_init_guess(key="sap"))
+
+
 def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:
     """Card size, the model's estimate and CuPy's pool size after the SCF (GB)."""
     solvent = getattr(mf, "with_solvent", None)
@@ -528,6 +558,8 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
     if with_solvent is not None and getattr(with_solvent, "e", None) is not None:
         solvent_energy = float(_numpy(with_solvent.e))
     ao_atom, ao_l, ao_labels = ao_metadata(mol)
+    basis_names, ecp_names = basis_plan(
+        [mol.atom_pure_symbol(i) for i in range(mol.natm)], settings)
     return SCFResult(
         converged=True,
         restricted=restricted,
@@ -544,8 +576,8 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
         n_core_ecp=int(sum(mol.atom_nelec_core(i) for i in range(mol.natm))),
         nao=int(mol.nao),
         nmo=int(mo_coeff.shape[-1]),
-        basis_by_element=dict(mol.basis),
-        ecp_by_element=dict(mol.ecp),
+        basis_by_element=basis_names,
+        ecp_by_element=ecp_names,
         cycles=cycles,
         attempts=attempts,
         device=device,
@@ -555,6 +587,7 @@ def _collect(mf, mol, settings, device, attempts, cycles, start) -> SCFResult:
         spin_square=spin_square,
         solvent_energy=solvent_energy,
         scf_state=scf_state(mo_energy, mo_occ, restricted, spin_square),
+        multiplicity=int(mol.spin) + 1,
     )
 
 

@@ -216,6 +216,9 @@ class FrontierOrbitalDoc(SystemRecord):
     method: str = Field(description="'UKS-PBE0/def2-svp C-PCM(78.4)' style summary")
     preset: str | None = Field(None, description="settings preset the job started from")
     spin_treatment: str
+    scf_multiplicity: int | None = Field(
+        None, description="2S+1 the SCF ran with: spin_multiplicity less the unpaired 4f "
+        "electrons a 4f-in-core ECP holds (None: results stored before it, = spin_multiplicity)")
     settings: dict[str, Any]
     memory: dict[str, Any] = Field(
         default_factory=dict,
@@ -250,7 +253,7 @@ class FrontierOrbitalDoc(SystemRecord):
 
     converged: bool
     scf_guess: str = Field(
-        "minao", description="'minao', 'superposition' (of monomers), 'checkpoint' or 'user'"
+        "minao", description="'minao', 'sap', 'superposition' (of monomers), 'checkpoint' or 'user'"
     )
     scf_cycles: int
     scf_attempts: list[dict[str, Any]]

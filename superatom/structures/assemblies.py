@@ -29,8 +29,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 from superatom.errors import InputError
-from superatom.structures.chem import make_molecule
-from superatom.structures.geometry import perpendicular, polish, rotation_about, rotation_from_to
+from superatom.structures.chem import ln_unpaired
+from superatom.structures.geometry import perpendicular, rotation_about, rotation_from_to
+from superatom.structures.honeycomb import build_clusterphene_patch
+from superatom.structures.joining import assemble_units, finish_assembly
 from superatom.structures.keggin import keggin_frame
 from superatom.structures.substituted import (
     PomUnit,
@@ -39,7 +41,6 @@ from superatom.structures.substituted import (
     is_lanthanide,
     substituted_unit,
 )
-from superatom.structures.validate import validate_structure
 
 __all__ = [
     "build_ca_chain",
@@ -49,7 +50,6 @@ __all__ = [
     "screw_parameters",
 ]
 
-W_OT_BRIDGE = 1.74  # W=O lengthens when the O also binds Ln or Ca
 LINK_BEND = np.deg2rad(20.0)  # Ln-O-W links bend to ~160 deg (150-170 in crystals)
 CA_O = 2.35  # Ca-O(W) and
 CA_OW = 2.40  # Ca-OH2, six-coordinate Ca(II)
@@ -108,34 +108,6 @@ def _min_gap(a: np.ndarray, b: np.ndarray) -> float:
 
     d, _ = cKDTree(a).query(b)
     return float(d.min())
-
-
-def _assemble(units: list[PomUnit], links: list[tuple[int, int, int, float]]):
-    """Concatenate units, add link bonds (unit_a, atom_a, unit_b, atom_b targets), polish."""
-    symbols, coords, labels, bonds, offsets = [], [], [], [], []
-    counts: dict[str, int] = {}
-    for u in units:
-        offsets.append(len(symbols))
-        k = counts.get(u.name, 0)
-        counts[u.name] = k + 1
-        symbols += u.symbols
-        coords.append(u.coords)
-        labels += [f"{u.name}#{k}"] * len(u.symbols)
-        bonds += [(a + offsets[-1], b + offsets[-1], t) for a, b, t in u.bonds]
-    for ua, ia, ub, ib, t in links:
-        bonds.append((offsets[ua] + ia, offsets[ub] + ib, t))
-    xyz = np.vstack(coords)
-    # lengthen the bridging W=O bonds
-    bridged = {offsets[ua] + ia for ua, ia, *_ in links}
-    bridged |= {offsets[ub] + ib for _, _, ub, ib, _ in links}
-    bonds = [
-        (a, b, W_OT_BRIDGE if (symbols[a] in ("W", "Mo") and b in bridged) else t)
-        for a, b, t in bonds
-    ]
-    linkers = [i for i, sym in enumerate(symbols) if is_lanthanide(sym) or sym in ("Ca", "W")]
-    xyz = polish(xyz, [(a, b) for a, b, _ in bonds], [t for *_, t in bonds], symbols=symbols,
-                 repel_around=linkers)  # fmt: skip
-    return symbols, xyz, labels
 
 
 def _ln_template(ln: str, n_water: int | None, vacancy: int = 0) -> PomUnit:
@@ -226,14 +198,6 @@ def _chain_units(ln: str, n: int, mode: str, n_water: int | None):
     return units, links
 
 
-def _finish(symbols, xyz, labels, units, extra_charge=0, extra_unpaired=0, coordination=None):
-    charge = sum(u.charge for u in units) + extra_charge
-    mult = sum(u.unpaired for u in units) + extra_unpaired + 1
-    mol = make_molecule(symbols, xyz, charge, mult, labels)
-    validate_structure(mol, coordination=coordination or {"W": 6})
-    return mol
-
-
 def build_dimer(ln: str = "Gd", n_water: int | None = None):
     """Head-to-tail dimer [Ln(H2O)n PW11O39]2^8-: unit 1's Ln binds a W=O of unit 0.
 
@@ -250,7 +214,7 @@ def build_dimer(ln: str = "Gd", n_water: int | None = None):
     15
     """
     units, links = _chain_units(ln, 2, "free", n_water)
-    return _finish(*_assemble(units, links), units)
+    return finish_assembly(*assemble_units(units, links), units)
 
 
 def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
@@ -283,8 +247,6 @@ def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
     (-12, 3)
     """
     if shape == "honeycomb":
-        from superatom.structures.honeycomb import build_clusterphene_patch
-
         return build_clusterphene_patch(ln, 1, 1)
     if shape == "ring":
         units, links = _chain_units(ln, 6, "ring", n_water)
@@ -294,7 +256,7 @@ def build_clusterphene(ln: str = "Gd", n: int = 3, shape: str = "chain",
         units, links = _chain_units(ln, n, "zigzag", n_water)
     else:
         raise InputError(f"unknown clusterphene shape '{shape}': use chain, ring or honeycomb")
-    return _finish(*_assemble(units, links), units)
+    return finish_assembly(*assemble_units(units, links), units)
 
 
 def build_sandwich(ln: str = "Gd"):
@@ -322,14 +284,11 @@ def build_sandwich(ln: str = "Gd"):
     rot = rotation_about(axis, np.pi / 4) @ rotation_about(perp, np.pi)
     other = half.transformed(rot, np.zeros(3))
     ln_unit = PomUnit([ln], np.zeros((1, 3)), ["Ln"], [], 3, 0, ln)
-    from superatom.structures.chem import ln_f_count
-
-    f = ln_f_count(ln)
-    ln_unit.unpaired = f if f <= 7 else 14 - f
+    ln_unit.unpaired = ln_unpaired(ln)
     units = [half, other, ln_unit]
     links = [(0, j, 2, 0, d_lo) for j in lacuna] + [(1, j, 2, 0, d_lo) for j in lacuna]
     links = [(2, 0, u, j, t) for u, j, _, _, t in links]
-    return _finish(*_assemble(units, links), units, coordination={"W": 6, ln: 8})
+    return finish_assembly(*assemble_units(units, links), units, coordination={"W": 6, ln: 8})
 
 
 def build_ca_chain(n: int = 2, n_water: int = 4):
@@ -397,4 +356,4 @@ def build_ca_chain(n: int = 2, n_water: int = 4):
             add_water(ca, 0, rotation_about(e, ang) @ p1, CA_OW)
         units.append(ca)
         links += [(n + k, 0, k, o1, CA_O), (n + k, 0, k + 1, o2, CA_O)]
-    return _finish(*_assemble(units, links), units, coordination={"W": 6, "Ca": 6})
+    return finish_assembly(*assemble_units(units, links), units, coordination={"W": 6, "Ca": 6})

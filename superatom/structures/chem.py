@@ -4,6 +4,8 @@ Examples
 --------
 >>> ln_multiplicity("Gd"), ln_multiplicity("La"), ln_multiplicity("Tb")
 (8, 1, 7)
+>>> f_in_core_multiplicity(["Nd", "F", "F", "F"], 4)
+1
 >>> tm_multiplicity("Mn", 2), tm_multiplicity("Cu", 2)
 (6, 2)
 """
@@ -19,10 +21,12 @@ __all__ = [
     "HETEROATOM_VALENCE",
     "LANTHANIDES",
     "TRANSITION_METALS",
+    "f_in_core_multiplicity",
     "keggin_targets",
     "ln_f_count",
     "ln_multiplicity",
     "ln_o_distance",
+    "ln_unpaired",
     "make_molecule",
     "tm_d_count",
     "tm_multiplicity",
@@ -62,6 +66,18 @@ def ln_f_count(ln: str) -> int:
     return LANTHANIDES.index(ln)
 
 
+def ln_unpaired(ln: str) -> int:
+    """Unpaired 4f electrons of high-spin Ln(III) 4f^n: n up to Gd, 14 - n beyond.
+
+    Examples
+    --------
+    >>> [ln_unpaired(x) for x in ("Y", "Nd", "Gd", "Yb")]
+    [0, 3, 7, 1]
+    """
+    n = ln_f_count(ln)
+    return n if n <= 7 else 14 - n
+
+
 def ln_multiplicity(ln: str) -> int:
     """High-spin multiplicity of Ln(III) 4f^n: n + 1 up to Gd, 15 - n beyond.
 
@@ -70,8 +86,33 @@ def ln_multiplicity(ln: str) -> int:
     >>> [ln_multiplicity(x) for x in ("Y", "Ce", "Lu")]
     [1, 2, 1]
     """
-    n = ln_f_count(ln)
-    return (n if n <= 7 else 14 - n) + 1
+    return ln_unpaired(ln) + 1
+
+
+def f_in_core_multiplicity(symbols: list[str], multiplicity: int) -> int:
+    """Multiplicity of the electrons left outside the core when every lanthanide's 4f shell
+    is in a trivalent large-core ECP.
+
+    ``multiplicity`` counts the high-spin 4f electrons of each Ln(III) (as the builders
+    do); these leave with the core, so 4f-in-core Ln(III) systems are closed shells unless
+    something else (a Cu(II), a radical) carries spin.
+
+    Examples
+    --------
+    >>> f_in_core_multiplicity(["Gd", "Gd", "O"], 15), f_in_core_multiplicity(["Nd", "Cu"], 5)
+    (1, 2)
+    >>> f_in_core_multiplicity(["Gd"], 2)
+    Traceback (most recent call last):
+    ...
+    superatom.errors.InputError: multiplicity 2 is less than the 7 unpaired 4f electrons ...
+    """
+    unpaired = sum(ln_unpaired(s) for s in symbols if s in LANTHANIDES)
+    if multiplicity - 1 < unpaired:
+        raise InputError(
+            f"multiplicity {multiplicity} is less than the {unpaired} unpaired 4f electrons "
+            f"+ 1 that ln_core=4f-in-core moves into the core: give the high-spin "
+            f"multiplicity ({unpaired + 1} for the Ln(III) alone) or use ln_core=small")
+    return multiplicity - unpaired
 
 
 def ln_o_distance(ln: str) -> float:

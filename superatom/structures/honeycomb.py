@@ -32,8 +32,8 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from superatom.errors import InputError
-from superatom.structures.assemblies import _assemble, _finish
 from superatom.structures.geometry import rotation_about, rotation_from_to
+from superatom.structures.joining import assemble_units, finish_assembly
 from superatom.structures.keggin import keggin_frame
 from superatom.structures.substituted import PomUnit, add_water, is_lanthanide, substituted_unit
 
@@ -275,7 +275,7 @@ def build_clusterphene_patch(ln: str = "Gd", nx: int = 2, ny: int = 1):
                 if kind == "ln" and direction not in used[k]]  # fmt: skip
         for site in (*free, *_water_sites(s)):
             add_water(unit, unit.centre_index, unit.sites[site], LN_O_LINK + 0.05)
-    mol = _finish(*_assemble(units, links), units)
+    mol = finish_assembly(*assemble_units(units, links), units)
     mol.properties["honeycomb_links"] = [(int(a), int(b)) for a, b in edges]
     return mol
 

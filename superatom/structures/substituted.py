@@ -31,8 +31,8 @@ from superatom.errors import InputError
 from superatom.structures.chem import (
     LANTHANIDES,
     keggin_targets,
-    ln_f_count,
     ln_o_distance,
+    ln_unpaired,
     make_molecule,
     tm_d_count,
     tm_o_distance,
@@ -250,7 +250,7 @@ def substituted_unit(
         r = np.linalg.norm(lac_xyz - g, axis=1).mean()
         h = np.sqrt(max(d_lo**2 - r**2, 0.5))
         centre = g + h * axis
-        unpaired = ln_f_count(metal) if ln_f_count(metal) <= 7 else 14 - ln_f_count(metal)
+        unpaired = ln_unpaired(metal)
         role = "Ln"
         bonds = [(base, j, d_lo) for j in lacuna]
         sites = _ln_sites(centre, lac_xyz, axis)

@@ -50,20 +50,24 @@ def method_summary(settings: CalcSettings, spin_treatment: str) -> str:
     """Short method string, e.g. ``'RKS-PBE0/def2-svp DF C-PCM(eps=78.36)'``.
 
     Density fitting with another auxiliary basis than the default names it
-    (``DF(def2-svp-jkfit)``; ``DF(auto)``: the one PySCF picks for the basis).
+    (``DF(def2-svp-jkfit)``; ``DF(auto)``: the one PySCF picks for the basis); a
+    density-fitted C-PCM potential says so.
 
     Examples
     --------
     >>> from superatom.calc_settings import load_preset
     >>> method_summary(load_preset("fast", aux_basis="def2-svp-jkfit"), "RKS")
     'RKS-PBE0/def2-svp DF(def2-svp-jkfit)'
+    >>> method_summary(load_preset("fast", ln_core="4f-in-core"), "RKS")
+    'RKS-PBE0/def2-svp Ln:4f-in-core DF'
     """
-    text = f"{spin_treatment}-{settings.xc}/{settings.basis}"
+    text = f"{spin_treatment}-{settings.method_label()}"
     if settings.density_fit:
         default = CalcSettings.model_fields["aux_basis"].default
         text += " DF" if settings.aux_basis == default else f" DF({settings.aux_basis or 'auto'})"
     if settings.solvent == "pcm":
-        text += f" C-PCM(eps={settings.solvent_eps:.2f})"
+        fitted = ", fitted potential" if settings.pcm_potential != "exact" else ""
+        text += f" C-PCM(eps={settings.solvent_eps:.2f}{fitted})"
     elif settings.solvent == "smd":
         text += f" SMD({settings.solvent_name})"
     if settings.dispersion != "none":
@@ -145,6 +149,7 @@ def build_frontier_doc(
         fragments=fragment_names,
         method=method_summary(settings, spin_treatment),
         spin_treatment=spin_treatment,
+        scf_multiplicity=result.multiplicity,
         settings=recorded_settings(settings, result),
         memory=result.extra.get("memory", {}),
         basis_by_element=result.basis_by_element,
@@ -363,7 +368,7 @@ class FrontierOrbitalMaker(Maker):
         if guess_from:
             initial_dm = superposition_density(
                 guess_from, molecule, engine.ao_metadata(mol)[0],
-                restricted=molecule.spin_multiplicity == 1,
+                restricted=mol.spin == 0,
             )
             guess = "superposition"
         own = self.checkpoint and not self.chkfile
