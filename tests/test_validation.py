@@ -264,3 +264,34 @@ def test_docs_page_is_rendered_from_stored_rows(tmp_path, monkeypatch):
     record = read_rows(tmp_path / "validation_rows.jsonl")  # the record beside the page
     assert [r["key"] for r in record] == ["standin-water-gap"]
     assert record[0]["systems"][0]["input_hash"]
+
+
+def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
+    """The Keggin Delta-SCF check on a real anion (OH-, def2-SVP, seconds): the detached
+    radical runs as UKS with <S^2> near 0.75 and the energy is E(OH) - E(OH-) of the two
+    stored results; a contaminated or restricted 'radical' fails the row."""
+    from types import SimpleNamespace
+
+    calc = checks.Calculations(device="cpu")
+    value, detail, ok = checks._detachment("OH-")(calc)
+    anion, radical = (calc.dft(n, "gas", **m) for n, m in
+                      (("OH-", {}), ("OH- - e", {"molecule": checks._detached(
+                          checks.validation_system("OH-"))})))
+    assert (anion.spin_treatment, radical.spin_treatment) == ("RKS", "UKS")
+    assert radical.charge == 0 and radical.multiplicity == 2
+    assert value == pytest.approx(radical.e_tot_ev - anion.e_tot_ev)
+    assert ok and abs(radical.spin_square - 0.75) < 0.01 and "UKS <S^2> 0.75" in detail
+
+    class Pair:
+        def __init__(self, radical):
+            self.radical = radical
+
+        def detached_pair(self, name):
+            return SimpleNamespace(homo_ev=-2.0), self.radical, 1.9
+
+    mixed = SimpleNamespace(spin_treatment="UKS", spin_square=1.10)
+    restricted = SimpleNamespace(spin_treatment="RKS", spin_square=None)
+    assert not checks._detachment("PW12O40")(Pair(mixed))[2]
+    assert not checks._detachment("PW12O40")(Pair(restricted))[2]
+    # the value alone would pass: the spin state is what fails it
+    assert judge(reference("dft-pw12-detachment"), 1.9)

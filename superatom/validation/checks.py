@@ -97,6 +97,7 @@ class Calculations:
         if store is not None:
             store.connect()
         self._docs: dict[str, object] = {}
+        self._uuids: dict[str, str] = {}
         self.used: list[dict] = []
 
     def xtb(self, name: str) -> dict:
@@ -155,7 +156,7 @@ class Calculations:
         from superatom.db.reuse import find_reusable, with_arrays
 
         if digest in self._docs:
-            self._note(name, self._docs[digest], reused=True)
+            self._note(name, self._docs[digest], reused=True, uuid=self._uuids[digest])
             return self._docs[digest]
         previous = find_reusable(self.store, digest, {"output.converged": True})
         reused = previous is not None
@@ -169,7 +170,7 @@ class Calculations:
             uuid = previous["uuid"]
         stored = self.store.query_one({"uuid": uuid}, load=True)
         doc = model.model_validate(with_arrays(self.store, stored["output"]))
-        self._docs[digest] = doc
+        self._docs[digest], self._uuids[digest] = doc, uuid
         self._note(name, doc, reused=reused, uuid=uuid)
         return doc
 
@@ -204,8 +205,10 @@ def _xtb_levels(calc: Calculations):
 
 
 def _dft_levels(calc: Calculations, preset: str = "screening"):
-    return lambda name: (calc.dft(name, preset).homo_ev, calc.dft(name, preset).lumo_ev,
-                         calc.dft(name, preset).gap_ev)
+    def levels(name: str) -> tuple[float, float, float]:
+        doc = calc.dft(name, preset)
+        return doc.homo_ev, doc.lumo_ev, doc.gap_ev
+    return levels
 
 
 def _xtb_charge_shift(calc: Calculations):

@@ -137,9 +137,8 @@ def _versions(systems: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _compute_s(systems: list[dict[str, Any]]) -> float | None:
-    """Sum of the wall times of the distinct results an item uses."""
-    times = {s.get("input_hash") or s["system"]: s.get("total_s") for s in systems}
-    known = [t for t in times.values() if t is not None]
+    """Sum of the wall times of the (distinct) results an item uses."""
+    known = [s["total_s"] for s in systems if s.get("total_s") is not None]
     return float(sum(known)) if known else None
 
 
@@ -151,14 +150,17 @@ def _run_one(ref: Reference, calc: Calculations) -> Outcome:
         computed, status = float(value), ("pass" if judge(ref, value) and extra_ok else "fail")
     except SuperatomError as err:
         computed, status, detail = None, "error", str(err)
-    systems = [{k: v for k, v in s.items() if k != "versions"} for s in calc.used]
+    first_use = {}  # one entry per distinct result: was it computed by this item's first use
+    for use in calc.used:
+        first_use.setdefault(use.get("input_hash") or use["system"], use)
+    systems = [{k: v for k, v in s.items() if k != "versions"} for s in first_use.values()]
     host = machine()
     devices = sorted({s["device"] for s in systems if s.get("device")})
     gpus = sorted({s["device_name"] for s in systems
                    if s.get("device") == "gpu" and s.get("device_name")})
     host.update(device=",".join(devices) or "cpu", gpu=", ".join(gpus) or None)
     return Outcome(ref, computed, status, detail, time.perf_counter() - start,
-                   _compute_s(calc.used), systems, host, _versions(calc.used),
+                   _compute_s(systems), systems, host, _versions(calc.used),
                    datetime.now(UTC).isoformat(timespec="seconds"))
 
 
