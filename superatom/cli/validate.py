@@ -96,7 +96,7 @@ def validate_command(
     refs = select(level, only)
     if list_items:
         emit_rows(reference_rows(refs), _REFERENCE_COLUMNS, as_json=as_json,
-                  title="validation references", keep=("key",))
+                  title="validation references", keep=("key",), drop_first=("source",))
         return
     if write_docs is not None:
         _write_docs(write_docs, db)
@@ -129,7 +129,7 @@ def _run(level, only, device, plot, as_json, db, recompute) -> None:
         print_json(rows)
     else:
         emit_rows(rows, _RESULT_COLUMNS, title="validation: computed vs reference",
-                  headers=_RESULT_HEADERS, keep=("key", "status"))
+                  headers=_RESULT_HEADERS, keep=("key", "status"), drop_first=("detail",))
     err_console.print(f"parity plot: {path}; rows: {rows_file}", soft_wrap=True,
                       highlight=False)
     bad = [o.ref.key for o in outcomes if o.status != "pass"]
