@@ -89,6 +89,8 @@ def validate_command(
     write_docs: Path = typer.Option(None, "--write-docs",
                                     help="render the tables of this page (docs/validation.md) "
                                     "from the stored rows; computes nothing"),
+    log: Path = typer.Option(None, "--log", "-l", help="log of every SCF cycle (default: "
+                             "logs/validation.log next to the store)"),
 ) -> None:
     """Run the validation suite: computed vs reference with pass/fail and a parity plot."""
     from superatom.validation.suite import select
@@ -107,10 +109,13 @@ def validate_command(
         if resolve_device(device) != "gpu":
             raise InputError("the full level runs DFT on polyoxometalates, Au25 and Ti10Cu2: "
                              "run it on a GPU node, or pass --allow-cpu to wait many hours")
-    _run(level, only, device, plot, as_json, db, recompute)
+    _run(level, only, device, plot, as_json, db, recompute, log)
 
 
-def _run(level, only, device, plot, as_json, db, recompute) -> None:
+def _run(level, only, device, plot, as_json, db, recompute, log) -> None:
+    import logging
+
+    from superatom.cli.run import job_log, log_folder
     from superatom.db import open_store
     from superatom.db.store import require_writable
     from superatom.validation.plot import save_parity_plot
@@ -119,10 +124,16 @@ def _run(level, only, device, plot, as_json, db, recompute) -> None:
 
     require_writable(db)
     rows_file = rows_path(db)
-    outcomes = run_validation(
-        level, only, device=device, store=open_store(db), rows_file=rows_file,
-        recompute=recompute,
-        progress=lambda ref: err_console.print(f"running {ref.key} ...", style="dim"))
+    engine_log = logging.getLogger("superatom.engine")
+
+    def progress(ref) -> None:
+        err_console.print(f"running {ref.key} ...", style="dim")
+        engine_log.info("validation item %s (%s)", ref.key, ref.method)
+
+    log = log or log_folder(db) / "validation.log"
+    with job_log(log):
+        outcomes = run_validation(level, only, device=device, store=open_store(db),
+                                  rows_file=rows_file, recompute=recompute, progress=progress)
     path = save_parity_plot(outcomes, plot)
     rows = _result_rows(outcomes)
     if as_json:
@@ -130,7 +141,7 @@ def _run(level, only, device, plot, as_json, db, recompute) -> None:
     else:
         emit_rows(rows, _RESULT_COLUMNS, title="validation: computed vs reference",
                   headers=_RESULT_HEADERS, keep=("key", "status"), drop_first=("detail",))
-    err_console.print(f"parity plot: {path}; rows: {rows_file}", soft_wrap=True,
+    err_console.print(f"parity plot: {path}; rows: {rows_file}; log: {log}", soft_wrap=True,
                       highlight=False)
     bad = [o.ref.key for o in outcomes if o.status != "pass"]
     if bad:
