@@ -77,7 +77,8 @@ def level_table(level: str, rows: dict[str, Outcome]) -> str:
         elif measured:
             computed = row.detail
         cells = [ref.key, ref.title, ref.method,
-                 f"{reference_text(ref)} {ref.unit}: {ref.source}", ref.why_tolerance, computed,
+                 f"{reference_text(ref)}{'' if ref.kind == 'order' else ' ' + ref.unit}: "
+                 f"{ref.source}", ref.why_tolerance, computed,
                  row.status if measured else "not run",
                  duration(row.compute_s) if measured else "-",
                  _machine(row) if measured else "-"]

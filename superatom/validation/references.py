@@ -68,20 +68,23 @@ _ADE_TOLERANCE = (
     "in the quick level); def2-SVP without diffuse functions binds the extra electron of a "
     "3- anion less well")
 
+_LINDQVIST = (
+    "Mo(VI)-oxo anions absorb (O->M charge transfer) at lower energy and reduce more "
+    "easily than W(VI) ones: [Mo6O19]2- salts are yellow, [W6O19]2- colourless (M. T. Pope, "
+    "Heteropoly and Isopoly Oxometalates, Springer 1983)")
+_KEGGIN_ORDER = (
+    "first one-electron reduction potentials PMo12 > PW12 > SiW12 (M. T. Pope, G. M. Varga, "
+    "Inorg. Chem. 1966, 5, 1249 for the 12-tungstates; M. Sadakane, E. Steckhan, Chem. Rev. "
+    "1998, 98, 219, review)")
+
 REFERENCES: tuple[Reference, ...] = (
     Reference(
         "xtb-lindqvist-gap-order", "quick", "gap [W6O19]2- - gap [Mo6O19]2- > 0", _XTB,
-        "order", None, 0.0, "eV",
-        "Mo(VI)-oxo anions absorb (O->M charge transfer) at lower energy and reduce more "
-        "easily than W(VI) ones: [Mo6O19]2- salts are yellow, [W6O19]2- colourless (M. T. Pope, "
-        "Heteropoly and Isopoly Oxometalates, Springer 1983)", _ORDER),
+        "order", None, 0.0, "eV", _LINDQVIST, _ORDER),
     Reference(
         "xtb-keggin-lumo-order", "quick",
         "LUMO order PMo12O40 < PW12O40 < SiW12O40 (smallest step)", _XTB, "order", None, 0.0,
-        "eV",
-        "first one-electron reduction potentials PMo12 > PW12 > SiW12 (M. T. Pope, G. M. Varga, "
-        "Inorg. Chem. 1966, 5, 1249 for the 12-tungstates; M. Sadakane, E. Steckhan, Chem. Rev. "
-        "1998, 98, 219, review)", _ORDER),
+        "eV", _KEGGIN_ORDER, _ORDER),
     Reference(
         "xtb-keggin-charge-shift", "quick",
         "LUMO([SiW12O40]4-) - LUMO([PW12O40]3-) per unit charge", _XTB, "value", 0.5, 0.3,
@@ -121,11 +124,11 @@ REFERENCES: tuple[Reference, ...] = (
         "scatter by a few tenths of an eV; -epsilon_HOMO of the anion (< 0 here) fails it by far"),
     Reference(
         "dft-lindqvist-gap-order", "full", "gap [W6O19]2- - gap [Mo6O19]2- > 0", _DFT_PCM,
-        "order", None, 0.0, "eV", "as xtb-lindqvist-gap-order", _ORDER),
+        "order", None, 0.0, "eV", _LINDQVIST, _ORDER),
     Reference(
         "dft-keggin-lumo-order", "full",
         "LUMO order PMo12O40 < PW12O40 < SiW12O40 (smallest step)", _DFT_PCM, "order", None,
-        0.0, "eV", "as xtb-keggin-lumo-order", _ORDER),
+        0.0, "eV", _KEGGIN_ORDER, _ORDER),
     Reference(
         "dft-keggin-homo-offset", "full", "HOMO [PW12O40]3- - HOMO [PMo12O40]3-", _DFT_GAS,
         "value", -0.35, 0.2, "eV",
