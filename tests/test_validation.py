@@ -57,6 +57,26 @@ def test_a_failing_calculation_is_reported_not_raised(monkeypatch):
     assert (row.status, row.computed) == ("error", None) and "converge" in row.detail
 
 
+def test_an_error_row_is_computed_again(monkeypatch, tmp_path):
+    """A stored pass/fail row is printed, but a stored error is retried on the next run."""
+    from superatom.validation.rows import read_rows
+
+    calls = []
+
+    def flaky(calc):
+        calls.append(1)
+        if len(calls) == 1:
+            raise SCFNotConvergedError("SCF of X did not converge")
+        return 1.7, "converged now", True
+
+    monkeypatch.setitem(checks.CHECKS, "dft-oh-detachment", flaky)
+    rows_file = tmp_path / "rows.jsonl"
+    statuses = [run_validation("quick", ["dft-oh-detachment"], rows_file=rows_file)[0].status
+                for _ in range(3)]
+    assert statuses == ["error", "pass", "pass"] and len(calls) == 2  # third run: stored
+    assert [r["status"] for r in read_rows(rows_file)] == ["error", "pass"]
+
+
 def test_validate_command_prints_table_and_plot(tmp_path):
     runner = CliRunner()
     plot = tmp_path / "parity.png"
