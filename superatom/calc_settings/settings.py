@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from superatom.errors import InputError
 
@@ -51,7 +51,17 @@ class CalcSettings(BaseModel):
     solvent_name: str = Field("water", description="Solvent name for SMD.")
     dispersion: Literal["none", "d3bj", "d4"] = "none"
     device: Literal["auto", "cpu", "gpu"] = "auto"
-    max_memory_mb: int = Field(4000, ge=100, le=100_000_000)
+    max_memory_mb: int | None = Field(
+        None, ge=100, le=100_000_000,
+        description="SCF memory budget (MB); unset: 75 % of the memory of the machine or the "
+                    "job's allocation, decided where the job runs and recorded in the result.",
+    )
+    pcm_potential: Literal["exact", "density-fitted"] = Field(
+        "exact",
+        description="C-PCM surface potential on the CPU: 'exact' (integrals of the density), "
+                    "or 'density-fitted' (from the SCF's own density fit: faster, moves E by "
+                    "~1e-4 Ha and levels by a few meV).",
+    )
     frontier_window: int = Field(
         6, ge=1, description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
@@ -77,6 +87,14 @@ class CalcSettings(BaseModel):
                              "control characters (basis files are never read)")
         return value
 
+    @model_validator(mode="after")
+    def _fitted_pcm_needs_df(self) -> CalcSettings:
+        if self.pcm_potential == "density-fitted" and not (
+                self.density_fit and self.solvent == "pcm"):
+            raise ValueError("pcm_potential=density-fitted needs solvent=pcm and "
+                             "density_fit=true (it uses the SCF's own density fit)")
+        return self
+
     def spin_treatment(self, multiplicity: int) -> str:
         """Return ``'RKS'`` for singlets and ``'UKS'`` for every other multiplicity."""
         return "RKS" if multiplicity == 1 else "UKS"
@@ -90,6 +108,8 @@ class CalcSettings(BaseModel):
         True
         """
         physics = self.model_dump(exclude={"device", "max_memory_mb", "frontier_window"})
+        if physics["pcm_potential"] == "exact":  # the exact route keeps the earlier hashes
+            del physics["pcm_potential"]
         text = json.dumps(physics, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

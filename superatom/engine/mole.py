@@ -10,6 +10,7 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
 from superatom.engine.checks import _basis_has, check_basis_names, check_physics
+from superatom.engine.memory import memory_budget_mb
 from superatom.errors import InputError
 
 HEAVY_Z = 36  # elements beyond Kr get an effective core potential when the basis has one
@@ -106,7 +107,7 @@ def build_mole(molecule: Molecule, settings: CalcSettings, verbose: int = 0):
     mol.charge = round(molecule.charge)
     mol.spin = int(molecule.spin_multiplicity) - 1
     mol.verbose = verbose
-    mol.max_memory = settings.max_memory_mb
+    mol.max_memory = memory_budget_mb(settings.max_memory_mb)
     try:
         mol.build(parse_arg=False, dump_input=False)
     except RuntimeError as err:

@@ -42,6 +42,7 @@ from superatom.engine.gpu_checks import (
     gpu_failure_reason,
 )
 from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_surface_points
+from superatom.engine.memory import memory_budget_mb, memory_plan
 from superatom.engine.mole import ao_metadata, build_mole
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 from superatom.structures.chem import LANTHANIDES
@@ -104,7 +105,15 @@ def _numpy(array) -> np.ndarray:
 
 
 def make_scf(mol, settings: CalcSettings, device: str):
+    """The PySCF/GPU4PySCF SCF object of ``mol`` in ``settings`` on ``device`` (not run).
+
+    On the CPU, C-PCM is :class:`superatom.engine.pcm.CachedPCM` (PySCF's model with its
+    surface integrals computed once per geometry) and the memory budget is split between its
+    cache and the DF tensor (:func:`superatom.engine.memory.memory_plan`); the split and the
+    PCM route are in ``mf.superatom_memory``. The GPU path keeps GPU4PySCF's own PCM.
+    """
     restricted = mol.spin == 0
+    budget_mb = memory_budget_mb(settings.max_memory_mb)
     if device == "gpu":
         from gpu4pyscf import dft as gdft
 
@@ -116,7 +125,7 @@ def make_scf(mol, settings: CalcSettings, device: str):
     mf.grids.level = settings.grids_level
     mf.conv_tol = settings.conv_tol
     mf.max_cycle = settings.max_cycle
-    mf.max_memory = settings.max_memory_mb
+    mf.max_memory = budget_mb
     if settings.density_fit:
         mf = mf.density_fit(auxbasis=settings.aux_basis)
     if settings.dispersion != "none":
@@ -128,7 +137,10 @@ def make_scf(mol, settings: CalcSettings, device: str):
                     "dispersion needs the 'pyscf-dispersion' package: pip install pyscf-dispersion"
                 ) from None
         mf.disp = settings.dispersion
-    if settings.solvent == "pcm":
+    memory: dict[str, Any] = {"budget_mb": budget_mb}
+    if settings.solvent == "pcm" and device == "cpu":
+        mf, memory = _cpu_pcm(mf, settings, budget_mb)
+    elif settings.solvent == "pcm":
         mf = mf.PCM()
         mf.with_solvent.method = "C-PCM"
         mf.with_solvent.eps = settings.solvent_eps
@@ -141,7 +153,34 @@ def make_scf(mol, settings: CalcSettings, device: str):
         points = pcm_surface_points(mol.natm, LEBEDEV_ORDER[mf.with_solvent.lebedev_order])
         if pcm_lowmem(points, gpu_memory_bytes()):  # nothing of size points**2 is stored
             mf.with_solvent.lowmem_intermediate_storage = True
+    mf.superatom_memory = memory
     return mf
+
+
+def _cpu_pcm(mf, settings: CalcSettings, budget_mb: int):
+    """Attach the engine's C-PCM; size its cache and the DF tensor's share of the budget."""
+    from superatom.engine.pcm import attach_cached_pcm, pcm_cache_bytes
+
+    mol = mf.mol
+    mf = attach_cached_pcm(mf, eps=settings.solvent_eps, cache_mb=0.0,
+                           potential=settings.pcm_potential)
+    solvent = mf.with_solvent
+    solvent.max_memory = budget_mb
+    solvent.build()  # surface and K: cheap; tells how many points the cache would hold
+    n_points = len(solvent.surface["charge_exp"])
+    df_mb = 0.0
+    if settings.density_fit:
+        from pyscf.df.addons import make_auxmol
+
+        naux = make_auxmol(mol, settings.aux_basis).nao
+        df_mb = naux * mol.nao * (mol.nao + 1) / 2 * 8 / 1e6
+    pcm_mb = pcm_cache_bytes(mol.nao, n_points) / 1e6 if settings.pcm_potential == "exact" else 0
+    plan = memory_plan(budget_mb, pcm_mb, df_mb)
+    if settings.density_fit:
+        mf.with_df.max_memory = plan["df_max_memory_mb"]
+    solvent.cache_mb = plan["pcm_cache_mb"]
+    solvent.fill_cache()
+    return mf, {**plan, "pcm_surface_points": n_points, "pcm_mb": round(pcm_mb, 1)}
 
 
 #: Anion charge from which an SCF starts with the preconverging rung (|q| >= 4: the
@@ -262,6 +301,7 @@ def run_scf(
             mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
         result.extra["guess"] = guess
+        result.extra["memory"] = memory_record(mf)
         if device == "gpu":
             result.extra["gpu_memory"] = _gpu_memory_record(mf, mol, settings)
         return result
@@ -411,6 +451,15 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
     return mf, attempts, total_cycles, guess
+
+
+def memory_record(mf) -> dict[str, Any]:
+    """The memory budget (MB) an SCF ran with, its split, and the PCM integral route."""
+    record = dict(getattr(mf, "superatom_memory", {}) or {"budget_mb": mf.max_memory})
+    route = getattr(getattr(mf, "with_solvent", None), "route", None)
+    if callable(route):
+        record["pcm"] = route()
+    return record
 
 
 def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:

@@ -217,6 +217,10 @@ class FrontierOrbitalDoc(SystemRecord):
     preset: str | None = Field(None, description="settings preset the job started from")
     spin_treatment: str
     settings: dict[str, Any]
+    memory: dict[str, Any] = Field(
+        default_factory=dict,
+        description="memory budget (MB) the SCF ran with, its split between the PCM "
+                    "integral cache and the DF tensor, and the PCM integral route")
     basis_by_element: dict[str, str]
     ecp_by_element: dict[str, str]
     n_electrons: int

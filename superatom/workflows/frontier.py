@@ -107,6 +107,15 @@ def frontier_window(
     return levels
 
 
+def recorded_settings(settings: CalcSettings, result: engine.SCFResult) -> dict[str, Any]:
+    """``settings`` as stored: an unset memory budget replaced by the one the job ran with."""
+    values = settings.model_dump()
+    budget = result.extra.get("memory", {}).get("budget_mb")
+    if values.get("max_memory_mb") is None and budget is not None:
+        values["max_memory_mb"] = int(budget)
+    return values
+
+
 def build_frontier_doc(
     molecule: Molecule,
     settings: CalcSettings,
@@ -124,7 +133,8 @@ def build_frontier_doc(
         fragments=fragment_names,
         method=method_summary(settings, spin_treatment),
         spin_treatment=spin_treatment,
-        settings=settings.model_dump(),
+        settings=recorded_settings(settings, result),
+        memory=result.extra.get("memory", {}),
         basis_by_element=result.basis_by_element,
         ecp_by_element=result.ecp_by_element,
         n_electrons=result.n_electrons,
