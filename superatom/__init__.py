@@ -14,4 +14,5 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 HARTREE_TO_EV = 27.211386245988
+HARTREE_TO_KCAL_MOL = 627.5094740631
 BOHR_TO_ANGSTROM = 0.529177210903

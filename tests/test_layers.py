@@ -71,7 +71,7 @@ def test_imports_point_downward(path, part):
         if pieces[0] != "superatom" or len(pieces) < 2:
             continue
         target = pieces[1]
-        if target in {"HARTREE_TO_EV", "BOHR_TO_ANGSTROM", "__version__"}:
+        if target in {"HARTREE_TO_EV", "HARTREE_TO_KCAL_MOL", "BOHR_TO_ANGSTROM", "__version__"}:
             target = "__init__"
         if _layer_of(target) > own:
             upward.append(f"{path.name}:{line} imports {name}")

@@ -117,9 +117,10 @@ def test_campaign_end_to_end_reuse_and_report(campaign_dir):
     assert first.exit_code == 0, first.output
     result = json.loads(first.stdout)
     assert result["failed"] == []
-    # 5 systems (the dimer inside its interaction) + 2 monomers, assembly and interaction
-    # analysis + the chain fit, which fits the h2-n systems' own results
-    assert (result["completed"], result["reused"]) == (10, 0)
+    # 5 systems (the dimer inside its interaction) + 2 monomers, assembly, interaction
+    # analysis and energy decomposition + the chain fit, which fits the h2-n systems' own
+    # results
+    assert (result["completed"], result["reused"]) == (11, 0)
     tiers = {row["name"]: row["tier"] for row in result["plan"]}
     assert tiers["water"] == "dft" and tiers["lindqvist-W"] == "xtb"  # 458 AOs > CPU limit
 
@@ -130,6 +131,8 @@ def test_campaign_end_to_end_reuse_and_report(campaign_dir):
     assert rows[0].startswith("name,system_class,role")
     assert (report / "correlation_water-dimer.png").stat().st_size > 10_000
     assert (report / "chain_h2-chain.png").stat().st_size > 10_000
+    assert "Energy decomposition" in summary  # the interaction's EDA step, with its figure
+    assert (report / "eda_water-dimer.png").stat().st_size > 10_000
     assert "positive (unbound) HOMO" not in summary  # all neutral or solvated here
     chains = (report / "chains.csv").read_text()
     assert "gap_infinite_ev" in chains
@@ -357,6 +360,7 @@ def test_failed_scf_skips_only_its_dependants(campaign_dir):
     assert summary.completed == 1  # the water molecule with its own settings
     assert {name for name, _ in summary.failed} == {"frontier W1", "frontier W2"}
     assert all("SCFNotConvergedError" in reason for _, reason in summary.failed)
-    assert set(summary.skipped) == {"frontier assembly", "interaction analysis"}
+    assert set(summary.skipped) == {"frontier assembly", "interaction analysis",
+                                   "energy decomposition"}
     # nothing unconverged was stored
     assert [r["name"] for r in query_results(store, campaign="fails")] == ["water"]

@@ -361,3 +361,59 @@ def plot_level_shifts(interactions: list[dict], ax: Axes | None = None) -> Axes:
                        Line2D([], [], color="tab:red", lw=2, ls=(0, (2, 1)),
                               label="LUMO (virtual)")], fontsize=7, loc="center right")
     return ax
+
+
+EDA_TERMS = (("e_elstat_ha", "electrostatic"), ("e_pauli_ha", "Pauli"),
+             ("e_orb_ha", "orbital"), ("e_disp_ha", "dispersion"),
+             ("e_solv_ha", "solvation"), ("e_int_ha", "interaction"))
+
+
+def plot_eda(doc: dict, n_pairs: int = 6, ax: Axes | None = None) -> Axes:
+    """Energy decomposition terms and the leading NOCV pairs' ETS energies (kcal/mol).
+
+    ``doc`` is a stored EDA document (dict) with ``terms`` (Hartree) and ``pairs``. Each pair
+    bar is labelled with its eigenvalue and the fragments it moves charge from and to.
+
+    Examples
+    --------
+    >>> doc = {"name": "H3N-BH3", "terms": {"e_elstat_ha": -0.14, "e_pauli_ha": 0.14,
+    ...        "e_orb_ha": -0.09, "e_int_ha": -0.09},
+    ...        "pairs": [{"k": 1, "spin": "restricted", "nu": 0.47, "e_ha": -0.079,
+    ...                   "from_fragments": ["NH3"], "to_fragments": ["BH3"]}]}
+    >>> ax = plot_eda(doc)
+    >>> ax.get_xlabel()
+    'energy (kcal/mol)'
+    """
+    from superatom import HARTREE_TO_KCAL_MOL
+    from superatom.schemas.eda import pair_route
+
+    terms = doc["terms"]
+    shown = [(label, terms[key] * HARTREE_TO_KCAL_MOL) for key, label in EDA_TERMS
+             if key in terms and (terms[key] != 0.0 or key in ("e_elstat_ha", "e_pauli_ha",
+                                                                "e_orb_ha", "e_int_ha"))]
+    pairs = sorted(doc.get("pairs") or [], key=lambda p: p["e_ha"])[:n_pairs]
+    rows = [(label, value, "tab:gray" if label == "interaction" else
+             ("tab:red" if value > 0 else "tab:blue")) for label, value in shown]
+    for pair in pairs:
+        spin = "" if pair["spin"] == "restricted" else f" ({pair['spin'][0]})"
+        route = pair_route(pair)
+        rows.append((f"pair {pair['k']}{spin}: nu={pair['nu']:.2f}\n{route}",
+                     pair["e_ha"] * HARTREE_TO_KCAL_MOL, "tab:green"))
+    ax = _axes(ax, (6.5, 1.0 + 0.42 * len(rows)))
+    y = np.arange(len(rows))[::-1].astype(float)
+    y[len(shown):] -= 0.6  # a gap between the terms and the pairs
+    values = [r[1] for r in rows]
+    ax.barh(y, values, color=[r[2] for r in rows], height=0.7)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=7)
+    ax.axvline(0.0, color="black", lw=0.8)
+    span = max((abs(v) for v in values), default=1.0)
+    for yy, value in zip(y, values, strict=True):
+        ax.annotate(f"{value:.1f}", (value, yy), textcoords="offset points",
+                    xytext=(3 if value >= 0 else -3, 0), ha="left" if value >= 0 else "right",
+                    va="center", fontsize=7)
+    ax.set_xlim(-1.25 * span, 1.25 * span)
+    ax.set_xlabel("energy (kcal/mol)")
+    ets = terms.get("e_orb_ets_ha")
+    note = f"; NOCV pairs sum to {ets * HARTREE_TO_KCAL_MOL:.1f}" if ets is not None else ""
+    ax.set_title(f"{doc.get('name', '')}: EDA terms and leading NOCV pairs{note}", fontsize=9)
+    return ax

@@ -173,7 +173,8 @@ def plan_system(campaign: Campaign, name: str, molecule: Molecule, requested_tie
     tier = resolve_tier(requested_tier, nao, settings, campaign, refusal)
     resources = None
     if tier == "dft":
-        resources = plan_resources(nao=nao, n_atoms=len(molecule), device=settings.device)
+        resources = plan_resources(nao=nao, n_atoms=len(molecule), device=settings.device,
+                                   solvent=settings.solvent == "pcm")
         settings = sized_settings(settings, set(explicit), resources, campaign.memory_cap_gb)
     return SystemPlan(
         name=name, role=role, molecule=molecule, settings=settings, tier=tier, nao=nao,

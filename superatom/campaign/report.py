@@ -30,7 +30,7 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
     raw = list(store.query({"output.campaign": campaign},
                            properties=["uuid", "output", "completed_at"],
                            sort={"completed_at": -1}))
-    systems, interactions, chains = [], [], []
+    systems, interactions, chains, edas = [], [], [], []
     for doc in raw:
         out = doc["output"]
         out.pop("orbitals", None)
@@ -39,6 +39,8 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
             interactions.append({"uuid": doc["uuid"], **out})
         elif kind == "chain_scaling":
             chains.append({"uuid": doc["uuid"], **out})
+        elif kind == "eda":
+            edas.append({"uuid": doc["uuid"], **out})
         elif kind in ("frontier_orbitals", "xtb_frontier"):  # not TDA excitations
             row = {"uuid": doc["uuid"], **out}
             row["role"] = (out.get("tags") or {}).get("role", "system")
@@ -48,6 +50,7 @@ def collect_campaign(store: JobStore, campaign: str) -> dict[str, list[dict]]:
                           key=lambda r: (r.get("system_class") or "", r.get("name") or "")),
         "interactions": newest_by(interactions, ("name", "method")),
         "chains": newest_by(chains, ("name", "method")),
+        "edas": newest_by(edas, ("name", "method")),
     }
 
 
@@ -94,6 +97,24 @@ def _interaction_row(doc: dict) -> dict:
     }
 
 
+def eda_row(doc: dict) -> dict:
+    """One report row of a stored EDA document (kcal/mol)."""
+    from superatom import HARTREE_TO_KCAL_MOL
+    from superatom.schemas.eda import pair_route
+
+    terms = doc["terms"]
+    row = {"name": doc["name"], "method": doc["method"].removeprefix("EDA/ETS-NOCV "),
+           **{f"{key.removesuffix('_ha')}_kcal_mol": terms.get(key, 0.0) * HARTREE_TO_KCAL_MOL
+              for key in ("e_int_ha", "e_elstat_ha", "e_pauli_ha", "e_orb_ha", "e_orb_ets_ha")}}
+    pairs = sorted(doc.get("pairs") or [], key=lambda p: p["e_ha"])
+    if pairs:
+        top = pairs[0]
+        row["pair1_kcal_mol"] = top["e_ha"] * HARTREE_TO_KCAL_MOL
+        row["pair1_route"] = pair_route(top)
+    row["uuid"] = doc["uuid"]
+    return row
+
+
 def _chain_row(doc: dict) -> dict:
     fit = doc["fit"]
     return {"name": doc["name"], "method": doc["method"],
@@ -115,7 +136,7 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
     """Write the campaign report: CSV tables, ``summary.md``, a self-contained
     ``report.html`` and figures (300 dpi PNG + SVG): the level ladder of all systems,
     correlation diagrams, DOS/PDOS per DFT system (with the curves as CSV), interaction level
-    shifts and chain fits.
+    shifts, energy decompositions (terms and leading NOCV pairs) and chain fits.
 
     ``data`` is what :func:`collect_campaign` returned for this campaign, when the caller
     has it already; otherwise it is collected here.
@@ -154,6 +175,14 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
         blocks += [("h2", "Interactions (monomer -> assembly)"),
                    ("table", (_display_rows(inter_rows), list(inter_rows[0])[:-1]))]
         blocks += [("figure", f) for key in ("correlation", "shifts") for f in figures[key]]
+    eda_rows = [eda_row(d) for d in data.get("edas", [])]
+    if eda_rows:
+        blocks += [("h2", "Energy decomposition (EDA/ETS-NOCV, kcal/mol)"),
+                   ("p", "E_int = elstat + Pauli + orb (+ disp, solvation); fragments in their "
+                         "own atoms' basis; pair1 is the strongest NOCV channel and the "
+                         "fragments it moves charge from and to."),
+                   ("table", (eda_rows, list(eda_rows[0])[:-1]))]
+        blocks += [("figure", f) for f in figures["eda"]]
     if chain_rows:
         columns = [c for c in dict.fromkeys(k for row in chain_rows for k in row) if c != "uuid"]
         blocks += [("h2", "Chain scaling"), ("table", (chain_rows, columns))]
@@ -230,13 +259,14 @@ def _plots(data: dict[str, list[dict]], out: Path,
     from superatom.analysis.plots import (
         plot_chain,
         plot_correlation_diagram,
+        plot_eda,
         plot_level_ladder,
         plot_level_shifts,
         save_png_svg,
     )
 
     figures: dict[str, list[Path]] = {"ladder": [], "correlation": [], "shifts": [],
-                                      "chain": [], "dos": []}
+                                      "chain": [], "dos": [], "eda": []}
     if data["systems"]:
         rows = [{**row, "label": row["name"] if row["formula"] in (row["name"], None)
                  else f"{row['name']}\n{row['formula']}"}
@@ -253,6 +283,8 @@ def _plots(data: dict[str, list[dict]], out: Path,
     if data["interactions"]:
         figures["shifts"] = save_png_svg(plot_level_shifts(data["interactions"]),
                                          out / "level_shifts")
+    for doc in data.get("edas", []):
+        figures["eda"] += save_png_svg(plot_eda(doc), out / f"eda_{_slug(doc['name'])}")
     for doc in data["chains"]:
         ax = plot_chain(ChainScalingResult(**doc["fit"]))
         ax.set_title(f"{doc['name']}  [{doc['method']}]")

@@ -4,7 +4,14 @@ The cost model uses measured figures: a dense DF tensor takes about
 ``8 * 3.1 * nao**3`` bytes (Keggin def2-SVP: 962 AOs, 22 GB), and a PBE0 SCF of 452 AOs took
 about 480 s on 2 CPU cores, scaling roughly as ``nao**3``. On the GPU, GPU4PySCF keeps only
 screened pairs (about half the dense tensor) and C-PCM two dense (surface points)**2 matrices
-(:mod:`superatom.engine.gpu_memory`), measured against the card's memory.
+(:mod:`superatom.engine.gpu_memory`), measured against the card's memory. On the CPU, C-PCM's
+surface-charge integrals are cached (``nao(nao+1)/2 x points x 8`` bytes, about
+``CPU_PCM_POINTS_PER_ATOM`` points per atom) before the DF tensor: recomputing them costs ten
+times more per byte than streaming the DF tensor back from a file
+(:func:`superatom.engine.memory.memory_plan`), so a system whose DF tensor does not fit keeps DF
+with the tensor on disk (``df_storage='disk'``; a Keggin on a 24 GB machine: 22 GB tensor,
+~20 GB of PCM integrals) instead of going to direct SCF, whose every cycle recomputes all
+four-index integrals.
 
 Examples
 --------
@@ -20,11 +27,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from superatom.engine.gpu_memory import DF_BYTES_PER_NAO3, gpu_memory_estimate
+from superatom.engine.memory import BUDGET_SHARE, memory_plan
 
 GPU_NAO = 600  # above this many AOs a GPU pays off
 NOMINAL_GPU_MEMORY_GB = 80.0  # assumed card when planning on a machine without a GPU
 CPU_SECONDS_452 = 480.0  # PBE0/def2-SVP [Mo6O19]2- on 2 cores
 GPU_SPEEDUP = 20.0
+#: C-PCM surface points kept per atom after the switching function (measured: [MoO4]2- 190,
+#: [W6O19]2- 114, [La(H2O)4PW11O39]4- 106).
+CPU_PCM_POINTS_PER_ATOM = 120
 
 
 class JobResources(BaseModel):
@@ -38,10 +49,13 @@ class JobResources(BaseModel):
     density_fit: bool
     df_tensor_gb: float
     estimated_cpu_s: float
+    df_storage: str = "memory"
+    pcm_cache_gb: float = 0.0
 
 
 def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
-                   device: str = "auto", gpu_memory_gb: float | None = None) -> JobResources:
+                   device: str = "auto", gpu_memory_gb: float | None = None,
+                   solvent: bool = True) -> JobResources:
     """Resources for an SCF with ``nao`` AOs (see module docstring for the model).
 
     ``device`` is the job's setting: ``auto`` asks for a GPU above ``GPU_NAO`` AOs (the job
@@ -56,6 +70,9 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
     True
     >>> plan_resources(nao=1600, n_atoms=100, gpu_memory_gb=40).density_fit
     False
+    >>> keggin = plan_resources(nao=962, n_atoms=53, device="cpu")  # 24 GB, C-PCM
+    >>> keggin.density_fit, keggin.df_storage, keggin.pcm_cache_gb
+    (True, 'disk', 23.6)
     """
     df_gb = DF_BYTES_PER_NAO3 * nao**3 / 1e9
     on_gpu = device == "gpu" or (device == "auto" and nao > GPU_NAO)
@@ -63,11 +80,21 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
     if on_gpu:
         card_gb = card_memory_gb() if gpu_memory_gb is None else gpu_memory_gb
         density_fit = gpu_memory_estimate(nao, density_fit=True) / 1e9 < 0.9 * card_gb
+    pcm_gb = (nao * (nao + 1) / 2 * CPU_PCM_POINTS_PER_ATOM * n_atoms * 8 / 1e9
+              if solvent and not on_gpu else 0.0)
+    df_storage = "memory"
+    if on_gpu:
+        memory = max(4.0, min(df_gb * 1.5 + 2.0, 500.0)) if density_fit else 8.0 + nao**2 * 8e-8
     else:
-        density_fit = df_gb < 0.7 * available_memory_gb
+        density_fit = True  # the tensor in memory, or in a file when it does not fit
+        split = memory_plan(BUDGET_SHARE * available_memory_gb * 1000, pcm_gb * 1000,
+                            df_gb * 1000)
+        in_memory = split["df_in_memory"]
+        df_storage = "memory" if in_memory else "disk"
+        wanted = (df_gb if in_memory else 0.0) + pcm_gb + 2.0
+        memory = max(4.0, min(wanted / BUDGET_SHARE, available_memory_gb, 500.0))
     cpu_s = CPU_SECONDS_452 * (nao / 452) ** 3
     run_s = cpu_s / GPU_SPEEDUP if device == "gpu" else cpu_s
-    memory = max(4.0, min(df_gb * 1.5 + 2.0, 500.0)) if density_fit else 8.0 + nao**2 * 8e-8
     return JobResources(
         device=device,
         cpus=8 if device == "gpu" else min(32, max(2, nao // 100)),
@@ -77,6 +104,8 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
         density_fit=density_fit,
         df_tensor_gb=round(df_gb, 2),
         estimated_cpu_s=round(cpu_s, 1),
+        df_storage=df_storage if density_fit else "none",
+        pcm_cache_gb=round(pcm_gb, 1),
     )
 
 

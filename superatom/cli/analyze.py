@@ -25,7 +25,7 @@ from superatom.cli.common import (
 )
 from superatom.errors import InputError
 
-WHAT = ("composition", "superatom", "dos", "export", "optical")
+WHAT = ("composition", "superatom", "dos", "export", "optical", "eda")
 METHODS = ("mulliken", "lowdin", "scpa")
 
 
@@ -223,7 +223,8 @@ def register(app: typer.Typer) -> None:
     def analyze(
         uuid: str = typer.Argument(..., help="Job uuid (or a unique prefix) of a stored result."),
         what: str = typer.Option("composition", "--what",
-                                 help="composition | superatom | dos | export | optical"),
+                                 help="composition | superatom | dos | export | optical | eda "
+                                 "(eda: of an interaction, assembly or EDA uuid)"),
         method: str = typer.Option("mulliken", "--method", help="mulliken | lowdin | scpa"),
         orbitals: str | None = typer.Option(
             None, "--orbitals", help="Comma list, e.g. HOMO-1,HOMO,LUMO or 12,13."),
@@ -250,6 +251,11 @@ def register(app: typer.Typer) -> None:
 
         _check_numbers(lmax=lmax, sigma=sigma, nstates=nstates)
         store = open_read_store(db)
+        if what == "eda":
+            from superatom.cli.eda import find_eda, show_eda
+
+            show_eda(find_eda(store, uuid), 6, as_json)
+            return
         doc = load_result(uuid, store=store)
         if fragment is not None and fragment not in (doc.fragments or []):
             known = ", ".join(doc.fragments) or "none in this result"

@@ -1,4 +1,4 @@
-"""The ``superatom`` command: run, query, build, analyze, compare, screen, submit, ...
+"""The ``superatom`` command: run, query, build, analyze, compare, eda, screen, submit, ...
 
 Examples
 --------
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from superatom.cli import analyze, build, hpc, query, run, screen, validate
+from superatom.cli import analyze, build, eda, hpc, query, run, screen, validate
 from superatom.cli.common import csv_option, emit_rows, handle_errors, json_option
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -42,7 +42,7 @@ def main(
     """Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF)."""
 
 
-for module in (run, build, query, screen, analyze, hpc, validate):
+for module in (run, build, query, screen, analyze, eda, hpc, validate):
     module.register(app)
 
 

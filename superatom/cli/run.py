@@ -66,10 +66,12 @@ def check_size(molecule, settings) -> str:
 
     nao = len(engine.ao_layout(molecule, settings))
     memory = local_memory_gb()
-    plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory)
+    plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory,
+                          solvent=settings.solvent == "pcm")
     on_gpu = engine.resolve_device(settings.device) == "gpu"
     hours = plan.estimated_cpu_s / 3600 / (GPU_SPEEDUP if on_gpu else 1.0)
-    estimate = (f"{len(molecule)} atoms, {nao} AOs: about {plan.memory_gb:.0f} GB and "
+    storage = " (DF tensor on disk)" if plan.df_storage == "disk" and not on_gpu else ""
+    estimate = (f"{len(molecule)} atoms, {nao} AOs: about {plan.memory_gb:.0f} GB{storage} and "
                 f"{hours:.1f} h on {'GPU' if on_gpu else 'CPU'}")
     if plan.memory_gb > memory or (not on_gpu and hours > MAX_CPU_HOURS):
         raise InputError(f"{estimate}, this machine has {memory:.0f} GB: run it on a GPU or a "

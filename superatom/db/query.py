@@ -121,9 +121,10 @@ def build_filter(
     >>> build_filter(formula="CH4")["output.elements"]
     {'$all': ['C', 'H']}
     """
-    # results of one system: frontier-orbital and xTB documents (not TDA excitations)
+    # results of one system: frontier-orbital and xTB documents (not TDA excitations or
+    # energy decompositions)
     criteria: dict[str, Any] = {"output.input_hash": {"$exists": True},
-                                "output.doc_type": {"$ne": "tda"}}
+                                "output.doc_type": {"$nin": ["tda", "eda"]}}
     wanted = set(elements or [])
     if formula:
         wanted |= {el.symbol for el in parse_composition(formula)}
@@ -275,22 +276,28 @@ def results_frame(store: JobStore | None = None, **filters: Any):
     return pd.DataFrame(query_results(store, **filters))
 
 
+def resolve_uuid(uuid: str, store: JobStore | None = None) -> str:
+    """The full job uuid of a stored result given by its uuid or a unique prefix of it."""
+    store = _connected(store)
+    if store.query_one({"uuid": uuid}, properties=["uuid"]) is not None:
+        return uuid
+    if len(uuid) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", uuid):
+        matches = list(store.query({"uuid": {"$regex": f"^{re.escape(uuid)}"}},
+                                   properties=["uuid"]))
+        if len(matches) > 1:
+            raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
+        if matches:
+            return matches[0]["uuid"]
+    raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
+
+
 def load_result(uuid: str, store: JobStore | None = None) -> FrontierOrbitalDoc:
     """Full document of one job, arrays from the ``data`` store included.
 
     A unique prefix of the uuid is accepted.
     """
     store = _connected(store)
-    doc = store.query_one({"uuid": uuid}, load=True)
-    if doc is None and len(uuid) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", uuid):
-        matches = list(store.query({"uuid": {"$regex": f"^{re.escape(uuid)}"}},
-                                   properties=["uuid"]))
-        if len(matches) > 1:
-            raise InputError(f"uuid prefix '{uuid}' matches {len(matches)} results: give more")
-        if matches:
-            doc = store.query_one({"uuid": matches[0]["uuid"]}, load=True)
-    if doc is None:
-        raise InputError(f"no stored result with uuid '{uuid}': list them with 'superatom query'")
+    doc = store.query_one({"uuid": resolve_uuid(uuid, store)}, load=True)
     output = doc["output"]
     kind = doc_type_of(output)
     if kind != "frontier_orbitals":

@@ -3,7 +3,8 @@
 Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pymatgen
 ``Molecule`` objects (Angstrom). Modules: ``device`` (which device, code versions), ``mole``
 (Mole building, basis/ECP plan, geometry checks), ``scf`` (RKS/UKS with the fallback ladder),
-``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations), ``xtb`` (GFN-xTB single
+``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations), ``eda`` (energy
+decomposition with ETS-NOCV), ``xtb`` (GFN-xTB single
 points and relaxations), ``gpu_checks`` (refusals before any GPU work, GPU failure reasons) and
 ``gpu_memory`` (memory model of a GPU4PySCF SCF).
 
@@ -26,6 +27,7 @@ from superatom.engine.device import (
 from superatom.engine.grids import (
     orbital_values_blocked,
     write_cube,
+    write_density_cube,
     write_molden,
 )
 from superatom.engine.mole import ao_layout, ao_metadata, basis_plan, build_mole, check_molecule
@@ -52,6 +54,7 @@ __all__ = [
     "run_scf",
     "run_tda",
     "write_cube",
+    "write_density_cube",
     "write_molden",
     "xtb_frontier",
     "xtb_versions",

@@ -26,6 +26,22 @@ def write_cube(
     return path
 
 
+def write_density_cube(
+    molecule: Molecule,
+    settings: CalcSettings,
+    density_matrix: np.ndarray,
+    path: str,
+    resolution_bohr: float = 0.25,
+) -> str:
+    """Write the density of an AO density matrix (e/Bohr^3) as a Gaussian cube; returns the
+    path (e.g. an NOCV pair's deformation density)."""
+    from pyscf.tools import cubegen
+
+    mol = build_mole(molecule, settings)
+    cubegen.density(mol, path, np.asarray(density_matrix), resolution=resolution_bohr)
+    return path
+
+
 def write_molden(
     molecule: Molecule,
     settings: CalcSettings,

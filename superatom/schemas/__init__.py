@@ -1,9 +1,9 @@
 """Typed documents that superatom stores, and the helpers they share.
 
 ``documents`` (system identity, frontier-orbital document, orbital arrays), ``xtb`` (cheap-tier
-document), ``interaction`` and ``chain`` (analysis documents), ``levels`` (HOMO/LUMO/gap from
-orbital energies and occupations), ``arrays`` (compressed numpy in JSON) and ``hashing`` (input
-hashes). Schemas import only settings and structures below them.
+document), ``interaction``, ``chain`` and ``eda`` (analysis documents), ``levels``
+(HOMO/LUMO/gap from orbital energies and occupations), ``arrays`` (compressed numpy in JSON)
+and ``hashing`` (input hashes). Schemas import only settings and structures below them.
 
 Examples
 --------

@@ -64,3 +64,25 @@ def xtb_input_hash(molecule: Molecule, relax: bool, solvation: str = "none") -> 
 def tda_input_hash(molecule: Molecule, settings: CalcSettings, nstates: int) -> str:
     """Input hash of a TDA job: the ground state's input hash plus the number of states."""
     return _digest(molecule, {"settings": settings.fingerprint(), "tda_nstates": int(nstates)})
+
+
+def eda_input_hash(molecule: Molecule, settings: CalcSettings, labels: list[str],
+                   charges: dict[str, int], multiplicities: dict[str, int]) -> str:
+    """Input hash of an energy decomposition: the assembly's input plus the fragment partition
+    (label of every atom, each fragment's charge and multiplicity).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Molecule
+    >>> from superatom.calc_settings import load_preset
+    >>> h4 = Molecule(["H"] * 4, [[0, 0, 0], [0, 0, 0.74], [0, 0, 3], [0, 0, 3.74]])
+    >>> a = eda_input_hash(h4, load_preset("fast"), list("AABB"), {"A": 0, "B": 0},
+    ...                    {"A": 1, "B": 1})
+    >>> a == eda_input_hash(h4, load_preset("fast"), list("ABAB"), {"A": 0, "B": 0},
+    ...                     {"A": 1, "B": 1})
+    False
+    """
+    partition = {"labels": [str(x) for x in labels],
+                 "charges": {str(k): int(v) for k, v in sorted(charges.items())},
+                 "multiplicities": {str(k): int(v) for k, v in sorted(multiplicities.items())}}
+    return _digest(molecule, {"settings": settings.fingerprint(), "eda": partition})

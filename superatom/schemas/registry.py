@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from superatom.schemas.chain import ChainScalingDoc
 from superatom.schemas.documents import FrontierOrbitalDoc
+from superatom.schemas.eda import EDADoc
 from superatom.schemas.interaction import InteractionDoc
 from superatom.schemas.tda import TdaDoc
 from superatom.schemas.xtb import XtbFrontierDoc
@@ -26,6 +27,7 @@ DOC_TYPES: dict[str, type[BaseModel]] = {
     "interaction": InteractionDoc,
     "chain_scaling": ChainScalingDoc,
     "tda": TdaDoc,
+    "eda": EDADoc,
 }
 
 def doc_type_of(data: dict[str, Any]) -> str | None:

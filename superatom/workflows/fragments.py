@@ -48,11 +48,46 @@ def _default_charges(molecule: Molecule, names: list[str], labels: list[str]) ->
     total = round(molecule.charge)
     if len(formulas) == 1 and total % len(names) == 0:
         return {name: total // len(names) for name in names}
+    electrons = {name: sum(s.specie.Z for s, lab in zip(molecule, labels, strict=True)
+                           if lab == name) for name in names}
+    closed = closed_shell_charges(electrons, total)
+    if closed is not None:
+        return closed
     raise InputError(
         f"cannot infer the charge of each fragment of {molecule.composition.reduced_formula} "
         f"(total {total:+d}): give fragment_charges, e.g. "
         + ", ".join(f"{n}: q" for n in names)
     )
+
+
+def closed_shell_charges(electrons: dict[str, int], total: int, limit: int = 3
+                         ) -> dict[str, int] | None:
+    """The one charge assignment (|q| <= ``limit`` per fragment, adding up to ``total``) that
+    leaves the fewest fragments with an odd electron count and then moves the least charge;
+    None when two assignments tie (ambiguous, e.g. Na + Cl) or there are many fragments.
+
+    Examples
+    --------
+    >>> closed_shell_charges({"Ag": 47, "NH3": 10}, total=1)
+    {'Ag': 1, 'NH3': 0}
+    >>> closed_shell_charges({"Na": 11, "Cl": 17}, total=0) is None
+    True
+    """
+    from itertools import product
+
+    names = list(electrons)
+    if len(names) > 6:
+        return None
+    scored = []
+    for charges in product(range(-limit, limit + 1), repeat=len(names)):
+        if sum(charges) != total:
+            continue
+        odd = sum((electrons[n] - q) % 2 for n, q in zip(names, charges, strict=True))
+        scored.append(((odd, sum(abs(q) for q in charges)), charges))
+    scored.sort()
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return dict(zip(names, scored[0][1], strict=True))
 
 
 def split_fragments(
@@ -64,8 +99,10 @@ def split_fragments(
 
     Charges default to ``molecule.properties['fragment_charges']``, then to the formal charges
     of builder unit labels (:mod:`superatom.structures.units`, used when they add up to the
-    total), then to an equal split among identical fragments; multiplicities default to the
-    high-spin value of known units (4f^n, Cu(II)), else the lowest the electron count allows.
+    total), then to an equal split among identical fragments, then to the one assignment by
+    composition that gives even electron counts (:func:`closed_shell_charges`); multiplicities
+    default to the high-spin value of known units (4f^n, Cu(II)), else the lowest the electron
+    count allows.
     """
     labels = fragment_labels(molecule)
     names = list(dict.fromkeys(labels))

@@ -19,7 +19,8 @@ Examples
 >>> dft = FrontierOrbitalMaker(settings=load_preset("fast"))
 >>> flow = InteractionFlowMaker(frontier_maker=dft).make(dimer)
 >>> [job.name for job in flow.jobs]
-['frontier A', 'frontier B', 'frontier assembly', 'interaction analysis']
+['frontier A', 'frontier B', 'frontier assembly', 'interaction analysis', \
+'energy decomposition']
 >>> flow = InteractionFlowMaker(frontier_maker=XtbFrontierMaker(),
 ...                             relax_maker=XtbFrontierMaker(relax=True)).make(dimer)
 >>> [job.name for job in flow.jobs]
@@ -36,9 +37,11 @@ from typing import Any
 from jobflow import Flow, Maker, job
 from pymatgen.core import Molecule
 
+from superatom.errors import InputError
 from superatom.schemas.interaction import InteractionDoc, LevelInteraction
 from superatom.schemas.registry import parse_document
 from superatom.structures.io import as_molecule
+from superatom.workflows.eda import eda_analysis, eda_refusal
 from superatom.workflows.fragments import split_fragments
 from superatom.workflows.frontier import FrontierOrbitalMaker
 
@@ -146,6 +149,12 @@ class InteractionFlowMaker(Maker):
         Start the assembly SCF from the monomer densities (DFT only).
     angular : bool
         Add the superatom angular character about each cluster centre to the analysis.
+    eda : bool, optional
+        Add the energy decomposition with ETS-NOCV (:mod:`superatom.workflows.eda`) on the
+        SCFs the flow runs (a few Fock builds of the assembly, no new SCF). None (default):
+        on for DFT whenever the fragments can be decomposed (closed-shell fragments, or
+        fragment spins adding up in parallel; not with SMD); True: required (an
+        InputError says why it cannot be done); False: off.
     """
 
     name: str = "interaction"
@@ -153,6 +162,7 @@ class InteractionFlowMaker(Maker):
     relax_maker: Maker | None = None
     superposition_guess: bool = True
     angular: bool = False
+    eda: bool | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def make(
@@ -198,4 +208,24 @@ class InteractionFlowMaker(Maker):
         )
         analysis.name = "interaction analysis"
         jobs += [*monomer_jobs, assembly_job, analysis]
+        if self._wants_eda(assembly, pieces):
+            decomposition = eda_analysis(
+                [j.output for j in monomer_jobs], assembly_job.output,
+                self.frontier_maker.settings, name=label, campaign=meta.get("campaign"),
+                system_class=meta.get("system_class"),
+                reuse=getattr(self.frontier_maker, "reuse", True))
+            decomposition.name = "energy decomposition"
+            jobs.append(decomposition)
         return Flow(jobs, output=analysis.output, name=self.name)
+
+    def _wants_eda(self, assembly: Molecule, pieces: dict[str, Molecule]) -> bool:
+        if self.eda is False:
+            return False
+        if not isinstance(self.frontier_maker, FrontierOrbitalMaker):
+            if self.eda:
+                raise InputError("the energy decomposition needs the DFT frontier Maker")
+            return False
+        reason = eda_refusal(assembly, pieces, self.frontier_maker.settings)
+        if reason is not None and self.eda:
+            raise InputError(f"no energy decomposition for this assembly: {reason}")
+        return reason is None
