@@ -33,13 +33,17 @@ from superatom.schemas.xtb import XTB_METHOD
 def xtb_versions() -> dict[str, str]:
     """Versions of the codes behind an xTB result (superatom, tblite, numpy, python)."""
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     import tblite
 
     import superatom
 
-    return {"superatom": superatom.__version__,
-            "tblite": getattr(tblite, "__version__", "unknown"),
+    try:  # the tblite module has no __version__; its distribution does
+        tblite_version = getattr(tblite, "__version__", None) or version("tblite")
+    except PackageNotFoundError:
+        tblite_version = "unknown"
+    return {"superatom": superatom.__version__, "tblite": tblite_version,
             "numpy": np.__version__, "python": platform.python_version()}
 
 

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -21,11 +22,16 @@ from pymatgen.core import Molecule
 
 from superatom import HARTREE_TO_EV
 from superatom.calc_settings import load_preset
-from superatom.engine.xtb import xtb_frontier
+from superatom.engine.xtb import XTB_METHOD, xtb_frontier
+from superatom.engine.xtb_scope import parse_solvation
+from superatom.schemas.documents import FrontierOrbitalDoc
+from superatom.schemas.hashing import input_hash, xtb_input_hash
+from superatom.schemas.xtb import XtbFrontierDoc
 from superatom.structures.registry import build_structure
 from superatom.structures.standard import standard_builders
 from superatom.validation.references import ABSOLUTE_SHE_V
-from superatom.workflows.frontier import compute_frontier
+from superatom.workflows.frontier import FrontierOrbitalMaker, compute_frontier
+from superatom.workflows.xtb import XtbFrontierMaker
 
 __all__ = ["CHECKS", "Calculations", "oxoanion", "validation_system"]
 
@@ -74,36 +80,110 @@ def _detached(molecule: Molecule) -> Molecule:
 
 
 class Calculations:
-    """Runs and caches the single points of a validation run (one device, fixed settings)."""
+    """Runs, stores and caches the single points of a validation run (one device, fixed
+    settings).
 
-    def __init__(self, device: str = "auto"):
+    With a ``store`` (a jobflow ``JobStore``, see :func:`superatom.db.open_store`) every
+    system goes through :class:`~superatom.workflows.frontier.FrontierOrbitalMaker` (or the
+    xTB Maker) into the store, and a converged result of the same input hash already there
+    is loaded instead of recomputed: a validation stopped halfway loses no finished SCF.
+    Without a store the results live in memory only. :attr:`used` lists the systems the
+    current item used (name, input hash, whether it was reused, settings, timings).
+    """
+
+    def __init__(self, device: str = "auto", store=None):
         self.device = device
-        self._xtb: dict[str, dict] = {}
-        self._dft: dict[tuple, object] = {}
+        self.store = store
+        if store is not None:
+            store.connect()
+        self._docs: dict[str, object] = {}
+        self._uuids: dict[str, str] = {}
+        self.used: list[dict] = []
 
     def xtb(self, name: str) -> dict:
         """GFN2-xTB levels (eV) of a validation system with the tier's default solvent."""
-        if name not in self._xtb:
-            self._xtb[name] = xtb_frontier(validation_system(name))
-        return self._xtb[name]
+        molecule = validation_system(name)
+        solvation, _ = parse_solvation("auto", molecule)
+        digest = xtb_input_hash(molecule, False, solvation)
+        if self.store is None:
+            reused = digest in self._docs
+            if not reused:
+                self._docs[digest] = xtb_frontier(molecule, solvation=solvation)
+            levels = self._docs[digest]
+            self.used.append({"system": name, "input_hash": digest, "reused": reused,
+                              "method": XTB_METHOD, "total_s": levels["wall_s"]})
+            return levels
+        doc = self._stored_or_run(
+            name, digest, lambda: XtbFrontierMaker(metadata={"name": f"validation {name}"}),
+            molecule, XtbFrontierDoc)
+        return {k: getattr(doc, k) for k in ("homo_ev", "lumo_ev", "gap_ev")}
 
     def dft(self, name: str, preset: str = "screening", molecule: Molecule | None = None,
             **overrides):
         """FrontierOrbitalDoc of a validation system (grid 1 unless overridden)."""
-        key = (name, preset, tuple(sorted(overrides.items())))
-        if key not in self._dft:
-            settings = load_preset(preset, **{"grids_level": 1, "device": self.device,
-                                              **overrides})
-            mol = molecule if molecule is not None else validation_system(name)
-            self._dft[key] = compute_frontier(mol, settings, {"name": f"validation {name}"})
-        return self._dft[key]
+        settings = load_preset(preset, **{"grids_level": 1, "device": self.device,
+                                          **overrides})
+        mol = molecule if molecule is not None else validation_system(name)
+        digest = input_hash(mol, settings)
+        if self.store is None:
+            reused = digest in self._docs
+            if not reused:
+                self._docs[digest] = compute_frontier(mol, settings,
+                                                      {"name": f"validation {name}"})
+            self._note(name, self._docs[digest], reused=reused)
+            return self._docs[digest]
+        return self._stored_or_run(
+            name, digest, lambda: FrontierOrbitalMaker(
+                settings=settings, preset=preset, metadata={"name": f"validation {name}"}),
+            mol, FrontierOrbitalDoc)
 
     def detachment(self, name: str, preset: str = "gas", **overrides) -> float:
         """Vertical Delta-SCF detachment energy E(N-1) - E(N) in eV (same geometry)."""
+        return self.detached_pair(name, preset, **overrides)[2]
+
+    def detached_pair(self, name: str, preset: str = "gas", **overrides):
+        """``(anion doc, detached doc, E(N-1) - E(N) in eV)`` at the anion's geometry; the
+        detached system has the lowest spin (a doublet, UKS, for a closed-shell anion)."""
         anion = self.dft(name, preset, **overrides)
         mol = Molecule.from_dict(anion.molecule)
-        neutral = self.dft(f"{name} - e", preset, molecule=_detached(mol), **overrides)
-        return neutral.e_tot_ev - anion.e_tot_ev
+        detached = self.dft(f"{name} - e", preset, molecule=_detached(mol), **overrides)
+        return anion, detached, detached.e_tot_ev - anion.e_tot_ev
+
+    def _stored_or_run(self, name: str, digest: str, maker, molecule: Molecule, model):
+        """The stored converged result of ``digest``, else the Maker's job run into the store."""
+        from jobflow import run_locally
+
+        from superatom.db.reuse import find_reusable, with_arrays
+
+        if digest in self._docs:
+            self._note(name, self._docs[digest], reused=True, uuid=self._uuids[digest])
+            return self._docs[digest]
+        previous = find_reusable(self.store, digest, {"output.converged": True})
+        reused = previous is not None
+        if previous is None:
+            job = maker().make(molecule)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                run_locally(job, store=self.store, log=False, raise_immediately=True)
+            uuid = job.uuid
+        else:
+            uuid = previous["uuid"]
+        stored = self.store.query_one({"uuid": uuid}, load=True)
+        doc = model.model_validate(with_arrays(self.store, stored["output"]))
+        self._docs[digest], self._uuids[digest] = doc, uuid
+        self._note(name, doc, reused=reused, uuid=uuid)
+        return doc
+
+    def _note(self, name: str, doc, reused: bool, uuid: str | None = None) -> None:
+        """Record that the current item used ``doc`` (see :attr:`used`)."""
+        self.used.append({
+            "system": name, "uuid": uuid, "input_hash": doc.input_hash, "reused": reused,
+            "method": doc.method, "settings": doc.settings, "device": doc.device,
+            "device_name": getattr(doc, "device_name", None),
+            "total_s": doc.timings.get("total_s", doc.timings.get("scf_s")),
+            "versions": doc.versions,
+            "spin_square": getattr(doc, "spin_square", None),
+        })
 
 
 Check = Callable[[Calculations], tuple[float, str, bool]]
@@ -125,8 +205,10 @@ def _xtb_levels(calc: Calculations):
 
 
 def _dft_levels(calc: Calculations, preset: str = "screening"):
-    return lambda name: (calc.dft(name, preset).homo_ev, calc.dft(name, preset).lumo_ev,
-                         calc.dft(name, preset).gap_ev)
+    def levels(name: str) -> tuple[float, float, float]:
+        doc = calc.dft(name, preset)
+        return doc.homo_ev, doc.lumo_ev, doc.gap_ev
+    return levels
 
 
 def _xtb_charge_shift(calc: Calculations):
@@ -162,11 +244,21 @@ def _homo_offset(calc: Calculations):
     return w - mo, f"HOMO PW12O40 {w:.2f}, PMo12O40 {mo:.2f} eV (gas phase)", True
 
 
+DOUBLET_S2 = 0.75  # <S^2> of a pure doublet
+MAX_SPIN_CONTAMINATION = 0.1  # above this the UKS "doublet" is a doublet-quartet mixture
+
+
 def _detachment(name: str) -> Check:
+    """Vertical Delta-SCF detachment energy of a closed-shell anion; the detached radical
+    must be a UKS doublet with little spin contamination."""
     def check(calc: Calculations):
-        value = calc.detachment(name)
-        homo = calc.dft(name, "gas").homo_ev
-        return value, f"vertical Delta-SCF {value:.2f} eV (-e_HOMO {-homo:.2f} eV)", True
+        anion, radical, value = calc.detached_pair(name)
+        s2 = radical.spin_square
+        pure = (radical.spin_treatment == "UKS" and s2 is not None
+                and abs(s2 - DOUBLET_S2) <= MAX_SPIN_CONTAMINATION)
+        s2_text = "-" if s2 is None else f"{s2:.3f}"
+        return value, (f"vertical Delta-SCF {value:.2f} eV ({radical.spin_treatment} "
+                       f"<S^2> {s2_text}; -e_HOMO {-anion.homo_ev:.2f} eV)"), pure
     return check
 
 
