@@ -345,7 +345,8 @@ def test_cli_eda_json_reuse_analyze_and_report(tmp_path):
                                 "edas": [{"uuid": data["uuid"], **store.query_one(
                                     {"uuid": data["uuid"]}, properties=["output"])["output"]}]})
     summary = (tmp_path / "report" / "summary.md").read_text()
-    assert "Energy decomposition" in summary and "NH3 -> BH3" in summary
+    # Markdown text is HTML-escaped, so the route renders as "NH3 -> BH3"
+    assert "Energy decomposition" in summary and "NH3 -&gt; BH3" in summary
     assert (tmp_path / "report" / "eda_ammonia-borane.png").stat().st_size > 10_000
     assert any(f.endswith("eda_ammonia-borane.svg") for f in report["files"])
 

@@ -69,7 +69,8 @@ def test_campaign_runs_on_slurm_and_lands_in_the_store(store_project, tmp_path):
                                  "--wait", "--timeout", "400", "--json"])
     assert result.exit_code == 0, result.output
     jobs = json.loads(result.stdout)["jobs"]
-    assert len(jobs) == 6  # water, lindqvist (xTB), 2 monomers, assembly, analysis
+    # water, lindqvist (xTB), 2 monomers, assembly, analysis, energy decomposition
+    assert len(jobs) == 7
     assert {j["state"] for j in jobs} == {"COMPLETED"}, jobs
     # SLURM really ran them: numeric job ids and the batch output files exist
     for job in jobs:
@@ -96,4 +97,4 @@ def test_campaign_runs_on_slurm_and_lands_in_the_store(store_project, tmp_path):
 
     status = runner.invoke(app, ["status", "--project", store_project.name, "--json"])
     assert status.exit_code == 0
-    assert len(json.loads(status.stdout)) == 6
+    assert len(json.loads(status.stdout)) == 7

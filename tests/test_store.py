@@ -13,6 +13,7 @@ from jobflow import run_locally
 from superatom.calc_settings import load_preset
 from superatom.db import load_result, open_store, query_results, store_location
 from superatom.db.store import read_config
+from superatom.engine.memory import memory_budget_mb
 from superatom.errors import InputError
 from superatom.schemas.hashing import input_hash
 from superatom.workflows.frontier import FrontierOrbitalMaker
@@ -54,7 +55,9 @@ def test_document_round_trip_with_arrays(tmp_path):
     doc = load_result(uuid, store=store)
     settings = load_preset("fast", **FAST_CPU)
     # full provenance on every stored result
-    assert doc.settings == settings.model_dump()
+    # stored as run: the unset memory budget replaced by the one the job used
+    assert doc.settings == {**settings.model_dump(), "max_memory_mb": memory_budget_mb(None)}
+    assert doc.memory["budget_mb"] == memory_budget_mb(None)
     assert doc.input_hash == input_hash(mol, settings)
     assert {"superatom", "pyscf", "numpy"} <= set(doc.versions)
     assert doc.device == "cpu" and doc.device_name

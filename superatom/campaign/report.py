@@ -312,10 +312,12 @@ def write_report(store: JobStore, campaign: str, out_dir: str | Path,
 
 
 def run_stamp(data: dict[str, list[dict]]) -> str:
-    """When the campaign's results were computed and with which codes (from the documents,
-    so a report rebuilt from the store is the same file)."""
+    """When the campaign's calculations were computed and with which codes (from the
+    documents, so a report rebuilt from the store is the same file, also after a rerun that
+    redid the analyses)."""
     docs = [d for group in data.values() for d in group]
-    dates = sorted(str(d["created_at"])[:16].replace("T", " ") for d in docs
+    # the calculations' dates: analyses and fits are redone from them on every run
+    dates = sorted(str(d["created_at"])[:16].replace("T", " ") for d in data.get("systems", [])
                    if d.get("created_at"))
     versions: dict[str, set[str]] = {}
     for doc in docs:
