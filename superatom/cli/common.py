@@ -52,6 +52,24 @@ def db_option() -> Any:
     return typer.Option(None, "--db", "-d", help="Store folder or mongodb:// URI.")
 
 
+def charge_option() -> Any:
+    """The ``--charge/-q`` option of the commands that compute a structure."""
+    return typer.Option(None, "--charge", "-q", help="Total charge.")
+
+
+def multiplicity_option() -> Any:
+    return typer.Option(None, "--multiplicity", "-m", help="Spin multiplicity 2S+1.")
+
+
+def preset_option() -> Any:
+    return typer.Option("screening", "--preset", "-p",
+                        help="Settings preset: screening, production, gas, fast.")
+
+
+def set_option() -> Any:
+    return typer.Option(None, "--set", "-s", help="Override a setting: key=value.")
+
+
 def json_option() -> Any:
     return typer.Option(False, "--json", help="Print JSON.")
 

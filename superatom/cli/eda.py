@@ -14,7 +14,17 @@ import typer
 from rich.table import Table
 
 from superatom import HARTREE_TO_EV, HARTREE_TO_KCAL_MOL
-from superatom.cli.common import console, db_option, handle_errors, json_option, print_json
+from superatom.cli.common import (
+    charge_option,
+    console,
+    db_option,
+    handle_errors,
+    json_option,
+    multiplicity_option,
+    preset_option,
+    print_json,
+    set_option,
+)
 from superatom.errors import InputError
 
 TERMS = (("e_elstat_ha", "electrostatic"), ("e_pauli_ha", "Pauli"),
@@ -188,13 +198,10 @@ def register(app: typer.Typer) -> None:
     def eda(
         file: Path = typer.Argument(..., help="Extended XYZ with a per-atom 'fragment' column "
                                     "(charge= and multiplicity= in the header)."),
-        charge: int | None = typer.Option(None, "--charge", "-q", help="Total charge."),
-        multiplicity: int | None = typer.Option(None, "--multiplicity", "-m",
-                                                help="Spin multiplicity 2S+1."),
-        preset: str = typer.Option("screening", "--preset", "-p",
-                                   help="Settings preset: screening, production, gas, fast."),
-        set_: list[str] = typer.Option(None, "--set", "-s",
-                                       help="Override a setting: key=value."),
+        charge: int | None = charge_option(),
+        multiplicity: int | None = multiplicity_option(),
+        preset: str = preset_option(),
+        set_: list[str] = set_option(),
         fragment_charge: list[str] = typer.Option(
             None, "--fragment-charge", help="Charge of one fragment, NAME=Q (repeat; default: "
             "from the fragments' composition where unambiguous)."),

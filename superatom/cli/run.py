@@ -13,12 +13,16 @@ import typer
 from rich.table import Table
 
 from superatom.cli.common import (
+    charge_option,
     console,
     db_option,
     err_console,
     handle_errors,
     json_option,
+    multiplicity_option,
+    preset_option,
     print_json,
+    set_option,
 )
 from superatom.errors import InputError
 
@@ -225,13 +229,10 @@ def register(app: typer.Typer) -> None:
     def run(
         file: Path = typer.Argument(..., help="Geometry: any format ASE reads (extended XYZ "
                                     "header may carry charge= and multiplicity=)."),
-        charge: int | None = typer.Option(None, "--charge", "-q", help="Total charge."),
-        multiplicity: int | None = typer.Option(None, "--multiplicity", "-m",
-                                                help="Spin multiplicity 2S+1."),
-        preset: str = typer.Option("screening", "--preset", "-p",
-                                   help="Settings preset: screening, production, gas, fast."),
-        set_: list[str] = typer.Option(None, "--set", "-s",
-                                       help="Override a setting: key=value."),
+        charge: int | None = charge_option(),
+        multiplicity: int | None = multiplicity_option(),
+        preset: str = preset_option(),
+        set_: list[str] = set_option(),
         name: str | None = typer.Option(None, "--name", help="Label stored with the result."),
         db: str | None = db_option(),
         force: bool = typer.Option(False, "--force", help="Recompute even if stored."),
