@@ -19,7 +19,7 @@ MAX_OVERRIDE = 400  # characters of one --set key=value
 CONTRACTION = re.compile(r"(\d+[spdfghik])+")  # the '@3s2p' suffix PySCF truncates a basis to
 #: Settings added after results were stored: left out of the fingerprint at these values, so
 #: the input hashes of existing results do not change.
-HASH_NEUTRAL_DEFAULTS = {"ln_core": "small", "pcm_potential": "exact"}
+HASH_NEUTRAL_DEFAULTS = {"ln_core": "small", "pcm_potential": "exact", "stability_check": False}
 
 
 class CalcSettings(BaseModel):
@@ -76,6 +76,12 @@ class CalcSettings(BaseModel):
         description="Orbitals below HOMO and above LUMO kept in composition tables."
     )
     fallback_ladder: bool = Field(True, description="Retry unconverged SCF with safer solvers.")
+    stability_check: bool = Field(
+        False, strict=True,
+        description="After convergence, run PySCF's internal stability analysis (CPU) and, "
+                    "if the state is a saddle point, follow the instability and converge again; "
+                    "the result is recorded in scf_state. Costs a few Fock builds.",
+    )
     ln_core: Literal["small", "4f-in-core"] = Field(
         "small",
         description="Lanthanide cores: 'small' (4f explicit: def2 for La, fallback_basis with "

@@ -302,7 +302,10 @@ def run_scf(
     def solve(device: str) -> SCFResult:
         mf, attempts, total_cycles, guess = converge_scf(
             mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
+        stable = _stability(mf, settings, device, name) if settings.stability_check else None
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
+        if stable is not None:
+            result.scf_state["stability"] = stable
         result.extra["guess"] = guess
         result.extra["memory"] = memory_record(mf)
         if device == "gpu":
@@ -312,6 +315,24 @@ def run_scf(
     result, reason = run_on_device(mol, settings, name, solve)
     result.fallback_reason = reason
     return result
+
+
+def _stability(mf, settings: CalcSettings, device: str, name: str) -> dict[str, Any]:
+    """Internal stability of the converged state (CPU); a followed instability must converge."""
+    if device != "cpu":
+        return {"internal_stable": None, "note": "stability analysis runs on the CPU path only"}
+    from superatom.engine.stability import check_and_follow
+
+    record = check_and_follow(mf)
+    log.info("%s: internal stability %s (lowest Hessian eigenvalue %s Ha, %d followed)",
+                name, "stable" if record["internal_stable"] else "UNSTABLE",
+                record["lowest_eigenvalue_ha"], record["followed"])
+    if not mf.converged:
+        raise SCFNotConvergedError(
+            f"SCF of {name} did not converge after following an internal instability: "
+            "restart from the stored checkpoint with a level shift, or check the "
+            "multiplicity", attempts=[record])
+    return record
 
 
 def run_on_device(mol, settings: CalcSettings, name: str, work: Callable[[str], T]
