@@ -1,0 +1,123 @@
+"""One JSON line for a finished (or cut-short) SCF of a full Ln-Keggin unit, from the project's
+own records: the stored result, the job's log (every SCF cycle) and a sampled memory log.
+
+The unit itself is run through the command line, in the background::
+
+    superatom build substituted --metal La -o la_unit.xyz
+    nohup superatom run la_unit.xyz -p screening -s grids_level=1 \
+        -s pcm_potential=density-fitted -s stability_check=true --force-size \
+        -l la_unit.log --db runs/db --name la_unit &
+
+and recorded when it ends (or, with ``--partial``, while it runs: cycles and energies so far)::
+
+    python benchmarks/ln_unit_record.py --db runs/db --name la_unit --log la_unit.log \
+        --memory-log la_unit.mem --out benchmarks/ln_unit.jsonl
+
+The record: cycles per rung, wall time, peak resident memory (GB, the largest sample of
+``VmHWM`` in the memory log: lines ``HH:MM:SS rss_gb=.. hwm_gb=..``), the energy of every
+cycle (Hartree), HOMO and LUMO (eV) with their element weights (Mulliken, fraction), the
+frontier window, aufbau and the internal-stability record, the memory plan and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from superatom.db.query import load_result, query_results
+from superatom.db.store import open_store
+
+CYCLE = re.compile(r"^(\S+ \S+) .*SCF cycle\s+(\d+)\s+E = (\S+) Ha")
+START = re.compile(r"^(\S+ \S+) job (\S+): ")
+
+
+def energy_trajectory(log: Path) -> dict:
+    """Energies (Ha) of the last job in ``log``, cycle by cycle, and its first/last stamps."""
+    cycles: list[float] = []
+    stamps: list[str] = []
+    for line in log.read_text().splitlines():
+        if START.match(line):
+            cycles, stamps = [], [START.match(line).group(1)]
+        found = CYCLE.match(line)
+        if found:
+            cycles.append(float(found.group(3)))
+            stamps.append(found.group(1))
+    return {"energies_ha": cycles, "first_stamp": stamps[0] if stamps else None,
+            "last_stamp": stamps[-1] if stamps else None}
+
+
+def peak_memory_gb(memory_log: Path | None) -> float | None:
+    if memory_log is None or not memory_log.exists():
+        return None
+    peaks = [float(x) for x in re.findall(r"hwm_gb=([0-9.]+)", memory_log.read_text())]
+    return round(max(peaks), 2) if peaks else None
+
+
+def level(doc, label: str) -> dict | None:
+    for orbital in doc.frontier:
+        if orbital.label == label:
+            weights = sorted(orbital.element_weights.items(), key=lambda kv: -kv[1])
+            return {"energy_ev": round(orbital.energy_ev, 4),
+                    "element_weights": {k: round(v, 3) for k, v in weights if v >= 0.01},
+                    "participation_ratio": orbital.participation_ratio}
+    return None
+
+
+def record(args) -> dict:
+    trajectory = energy_trajectory(args.log)
+    out = {"system": args.system, "log": trajectory,
+           "peak_rss_gb": peak_memory_gb(args.memory_log),
+           "machine": f"{os.cpu_count()} cores"}
+    store = open_store(args.db)
+    rows = [r for r in query_results(store) if r.get("name") == args.name]
+    if not rows:
+        if not args.partial:
+            sys.exit(f"no stored result named {args.name!r} in {args.db}: the run has not "
+                     "finished (use --partial for the cycles so far)")
+        out["status"] = "running or cut short"
+        return out
+    doc = load_result(rows[0]["uuid"], store)
+    out.update({
+        "status": "converged" if doc.converged else "not converged",
+        "uuid": doc.job_uuid, "input_hash": doc.input_hash, "method": doc.method,
+        "nao": doc.nao, "n_electrons": doc.n_electrons, "charge": doc.charge,
+        "settings": {k: doc.settings.get(k) for k in (
+            "xc", "basis", "aux_basis", "grids_level", "conv_tol", "solvent",
+            "pcm_potential", "max_memory_mb", "stability_check", "ln_core")},
+        "cycles": doc.scf_cycles,
+        "attempts": [{k: a.get(k) for k in ("solver", "cycles", "converged", "e_tot", "wall_s",
+                                           "level_shift", "damp", "conv_tol", "reason")
+                      if a.get(k) is not None} for a in doc.scf_attempts],
+        "guess": doc.scf_guess, "wall_s": doc.timings.get("wall_s", doc.timings),
+        "timings": doc.timings, "e_tot_ha": doc.e_tot_ha,
+        "homo_ev": doc.homo_ev, "lumo_ev": doc.lumo_ev, "gap_ev": doc.gap_ev,
+        "homo": level(doc, "HOMO"), "lumo": level(doc, "LUMO"),
+        "scf_state": doc.scf_state, "memory": doc.memory,
+        "device_name": doc.device_name, "versions": doc.versions,
+    })
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="store folder of the run")
+    parser.add_argument("--name", required=True, help="the run's --name")
+    parser.add_argument("--log", type=Path, required=True, help="the run's job log")
+    parser.add_argument("--memory-log", type=Path)
+    parser.add_argument("--system", default="[La(H2O)4PW11O39]4-")
+    parser.add_argument("--partial", action="store_true")
+    parser.add_argument("--out", type=Path, help="append the JSON line to this file")
+    args = parser.parse_args()
+    line = json.dumps(record(args))
+    print(line)
+    if args.out:
+        with args.out.open("a") as handle:
+            handle.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
