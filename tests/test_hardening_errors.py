@@ -111,6 +111,23 @@ def test_a_2000_atom_file_is_refused_with_the_estimate(tmp_path):
     assert not (tmp_path / "db").exists()
 
 
+def test_a_keggin_on_a_cpu_is_planned_with_df_on_disk_not_refused(monkeypatch):
+    from superatom.campaign import spec
+    from superatom.cli.run import check_size
+    from superatom.structures.registry import build_structure
+
+    monkeypatch.setattr(spec, "local_memory_gb", lambda: 24.0)
+    keggin = build_structure("keggin")
+    for potential in ("exact", "density-fitted"):
+        settings = load_preset("screening", device="cpu", grids_level=1,
+                               pcm_potential=potential)
+        line = check_size(keggin, settings)  # no GPU plan (44 GB) on a CPU machine
+        assert "962 AOs" in line and "(DF tensor on disk)" in line and "on CPU" in line
+        memory = float(line.split("about ")[1].split(" GB")[0])
+        assert memory <= 24.0
+    assert "about 4 GB" in line  # the fitted potential caches no PCM integrals
+
+
 def test_python_api_refuses_wrong_spin_and_charge():
     water = read_molecule(DATA / "water.xyz")
     settings = load_preset("fast", device="cpu")

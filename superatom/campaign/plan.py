@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings, as_settings, load_preset
-from superatom.campaign.resources import JobResources, plan_resources
+from superatom.campaign.resources import JobResources, pcm_cached, plan_resources
 from superatom.campaign.spec import Campaign, build_system
 from superatom.errors import InputError
 
@@ -174,7 +174,7 @@ def plan_system(campaign: Campaign, name: str, molecule: Molecule, requested_tie
     resources = None
     if tier == "dft":
         resources = plan_resources(nao=nao, n_atoms=len(molecule), device=settings.device,
-                                   solvent=settings.solvent == "pcm")
+                                   solvent=pcm_cached(settings))
         settings = sized_settings(settings, set(explicit), resources, campaign.memory_cap_gb)
     return SystemPlan(
         name=name, role=role, molecule=molecule, settings=settings, tier=tier, nao=nao,

@@ -53,6 +53,19 @@ class JobResources(BaseModel):
     pcm_cache_gb: float = 0.0
 
 
+def pcm_cached(settings) -> bool:
+    """Whether an SCF with ``settings`` caches C-PCM surface integrals on the CPU (the exact
+    potential; the density-fitted one takes everything from the DF tensor).
+
+    Examples
+    --------
+    >>> from superatom.calc_settings import load_preset
+    >>> pcm_cached(load_preset("screening")), pcm_cached(load_preset("gas"))
+    (True, False)
+    """
+    return settings.solvent == "pcm" and settings.pcm_potential == "exact"
+
+
 def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
                    device: str = "auto", gpu_memory_gb: float | None = None,
                    solvent: bool = True) -> JobResources:

@@ -73,19 +73,23 @@ def check_size(molecule, settings) -> str:
     Uses the cost model of :func:`superatom.campaign.resources.plan_resources`.
     """
     from superatom import engine
-    from superatom.campaign.resources import GPU_SPEEDUP, plan_resources
+    from superatom.campaign.resources import GPU_SPEEDUP, pcm_cached, plan_resources
     from superatom.campaign.spec import local_memory_gb
 
     nao = len(engine.ao_layout(molecule, settings))
     memory = local_memory_gb()
-    plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory,
-                          solvent=settings.solvent == "pcm")
     on_gpu = engine.resolve_device(settings.device) == "gpu"
+    # the device this machine will use, not the one a queue would be asked for
+    plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory,
+                          device="gpu" if on_gpu else "cpu", solvent=pcm_cached(settings))
     hours = plan.estimated_cpu_s / 3600 / (GPU_SPEEDUP if on_gpu else 1.0)
     storage = " (DF tensor on disk)" if plan.df_storage == "disk" and not on_gpu else ""
     estimate = (f"{len(molecule)} atoms, {nao} AOs: about {plan.memory_gb:.0f} GB{storage} and "
                 f"{hours:.1f} h on {'GPU' if on_gpu else 'CPU'}")
-    if plan.memory_gb > memory or (not on_gpu and hours > MAX_CPU_HOURS):
+    # on the CPU the plan never asks for more than the machine has: what does not fit (PCM
+    # integrals, the DF tensor) is recomputed or streamed from disk, so only time can refuse
+    too_big = plan.memory_gb > memory if on_gpu else hours > MAX_CPU_HOURS
+    if too_big:
         raise InputError(f"{estimate}, this machine has {memory:.0f} GB: run it on a GPU or a "
                          "cluster ('superatom submit'), or pass --force-size to try anyway")
     return estimate
