@@ -403,7 +403,10 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
 
     The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
     :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess (SAP
-    where minao does not know an atom's core: :func:`minao_guess_available`).
+    where minao does not know an atom's core: :func:`minao_guess_available`). On the CPU
+    with density fitting a guess is carried with its natural orbitals
+    (:func:`superatom.engine.guess.with_natural_orbitals`): the same density, and the first
+    exchange build takes the occupied-orbital route instead of the ``nao**3`` one.
     Each attempt records the rung's parameters as really applied on that device
     (:func:`superatom.engine.gpu_checks.effective_rung`). Returns
     ``(mf, attempts, total_cycles, guess)``; ``preconverge`` forces the level-shifted start
@@ -423,6 +426,10 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             break
     if chkfile:
         mf.chkfile = chkfile
+    if device == "cpu" and settings.density_fit:  # first Fock build on the orbital route
+        from superatom.engine.guess import with_natural_orbitals
+
+        dm = with_natural_orbitals(mf.get_init_guess() if dm is None else dm, mf.get_ovlp())
     attempts: list[dict[str, Any]] = []
     total_cycles = 0
     converged = False
