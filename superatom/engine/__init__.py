@@ -6,7 +6,8 @@ Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pym
 ``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations), ``eda`` (energy
 decomposition with ETS-NOCV), ``xtb`` (GFN-xTB single
 points and relaxations), ``gpu_checks`` (refusals before any GPU work, GPU failure reasons) and
-``gpu_memory`` (memory model of a GPU4PySCF SCF).
+``gpu_memory`` (memory model of a GPU4PySCF SCF). Importing the engine first gives PySCF's
+bundled BLAS the CPU's own kernel (``blas``), before PySCF is loaded.
 
 Examples
 --------
@@ -17,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from superatom.engine.blas import KERNEL_FORCED as PYSCF_BLAS_KERNEL_FORCED
 from superatom.engine.device import (
     code_versions,
     device_name,
@@ -36,6 +38,7 @@ from superatom.engine.tda import run_tda
 from superatom.engine.xtb import XTB_METHOD, relax_xtb, xtb_frontier, xtb_versions
 
 __all__ = [
+    "PYSCF_BLAS_KERNEL_FORCED",
     "XTB_METHOD",
     "SCFResult",
     "ao_layout",

@@ -103,6 +103,11 @@ def code_versions() -> dict[str, str]:
         "pyscf": pyscf.__version__,
         "pymatgen": getattr(pymatgen.core, "__version__", "unknown"),
     }
+    from superatom.engine.blas import pyscf_blas_kernel
+
+    kernel = pyscf_blas_kernel()
+    if kernel:
+        versions["pyscf_blas_kernel"] = kernel
     if gpu_available():
         import cupy
         import gpu4pyscf
