@@ -13,6 +13,9 @@ and recorded when it ends (or, with ``--partial``, while it runs: cycles and ene
     python benchmarks/ln_unit_record.py --db runs/db --name la_unit --log la_unit.log \
         --memory-log la_unit.mem --out benchmarks/ln_unit.jsonl
 
+``--save-restart benchmarks/restart --input-hash HASH`` also keeps the newest checkpoint of a
+run cut short (occupied orbitals only), for the next run to start from.
+
 The record: cycles per rung, wall time, peak resident memory (GB, the largest sample of
 ``VmHWM`` in the memory log: lines ``HH:MM:SS rss_gb=.. hwm_gb=..``), the energy of every
 cycle (Hartree), HOMO and LUMO (eV) with their element weights (Mulliken, fraction), the
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from superatom.db.query import load_result, query_results
 from superatom.db.store import open_store
+from superatom.workflows.frontier import restart_checkpoints
 
 CYCLE = re.compile(r"^(\S+ \S+) .*SCF cycle\s+(\d+)\s+E = (\S+) Ha")
 START = re.compile(r"^(\S+ \S+) job (\S+): ")
@@ -64,6 +68,32 @@ def level(doc, label: str) -> dict | None:
             return {"energy_ev": round(orbital.energy_ev, 4),
                     "element_weights": {k: round(v, 3) for k, v in weights if v >= 0.01},
                     "participation_ratio": orbital.participation_ratio}
+    return None
+
+
+def save_restart(digest: str, folder: Path) -> Path | None:
+    """The run's newest checkpoint cut to its occupied orbitals (all a restart needs).
+
+    Written as ``<folder>/<input hash>.saved.chk``; copied into the checkpoint folder
+    (``$SUPERATOM_CHECKPOINT_DIR`` or the user cache's ``superatom/checkpoints``) it is the
+    next run's starting guess.
+    """
+    import numpy as np
+    from pyscf.lib import chkfile
+
+    for path in restart_checkpoints(digest):
+        try:
+            data = chkfile.load(path, "scf")
+            coeff, occ = np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+        except Exception:  # no SCF step saved yet, or being written
+            continue
+        keep = occ > 0
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{digest}.saved.chk"
+        target.unlink(missing_ok=True)
+        chkfile.save(str(target), "scf", {"mo_coeff": coeff[:, keep], "mo_occ": occ[keep],
+                                          "e_tot": float(data.get("e_tot", np.nan))})
+        return target
     return None
 
 
@@ -111,7 +141,14 @@ def main() -> None:
     parser.add_argument("--system", default="[La(H2O)4PW11O39]4-")
     parser.add_argument("--partial", action="store_true")
     parser.add_argument("--out", type=Path, help="append the JSON line to this file")
+    parser.add_argument("--save-restart", type=Path, metavar="DIR",
+                        help="also save the newest checkpoint of --input-hash, occupied "
+                             "orbitals only, to DIR")
+    parser.add_argument("--input-hash", help="the run's input hash (checkpoint file prefix)")
     args = parser.parse_args()
+    if args.save_restart:
+        saved = save_restart(args.input_hash, args.save_restart)
+        print(f"restart: {saved}", file=sys.stderr)
     line = json.dumps(record(args))
     print(line)
     if args.out:
