@@ -2,7 +2,9 @@
 
 The cost model uses measured figures: a dense DF tensor takes about
 ``8 * 3.1 * nao**3`` bytes (Keggin def2-SVP: 962 AOs, 22 GB), and a PBE0 SCF of 452 AOs took
-about 480 s on 2 CPU cores, scaling roughly as ``nao**3``. On the GPU, GPU4PySCF keeps only
+about 480 s on 2 CPU cores, scaling roughly as ``nao**3``, and as ``nao**4`` above that size,
+where DF exchange is nearly all of a cycle (the 1044-AO [La(H2O)4PW11O39]4-: 5-8 min per cycle
+on 2 cores, DF tensor on disk; hours for a whole SCF). On the GPU, GPU4PySCF keeps only
 screened pairs (about half the dense tensor) and C-PCM two dense (surface points)**2 matrices
 (:mod:`superatom.engine.gpu_memory`), measured against the card's memory. On the CPU, C-PCM's
 surface-charge integrals are cached (``nao(nao+1)/2 x points x 8`` bytes, about
@@ -106,7 +108,8 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
         df_storage = "memory" if in_memory else "disk"
         wanted = (df_gb if in_memory else 0.0) + pcm_gb + 2.0
         memory = max(4.0, min(wanted / BUDGET_SHARE, available_memory_gb, 500.0))
-    cpu_s = CPU_SECONDS_452 * (nao / 452) ** 3
+    # above ~450 AOs DF exchange (naux * nao**2 * nocc, i.e. nao**4) is nearly all of a cycle
+    cpu_s = CPU_SECONDS_452 * (nao / 452) ** (3 if nao <= 452 else 4)
     run_s = cpu_s / GPU_SPEEDUP if device == "gpu" else cpu_s
     return JobResources(
         device=device,
