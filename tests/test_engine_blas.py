@@ -50,7 +50,7 @@ def test_old_bundled_openblas_runs_the_avx2_kernel_with_the_same_numbers():
     bundled = bundled_openblas()
     if bundled is None or bundled[1] >= FIXED_IN or preferred_kernel(cpu_flags()) is None:
         pytest.skip("PySCF's BLAS is not an old bundled OpenBLAS on an AVX2 CPU here")
-    result = _probe()
+    result = _probe(SUPERATOM_PYSCF_BLAS="avx2")
     assert result["forced"] == "Haswell" and result["kernel"] == "Haswell"
     assert result["env"] is None  # set only while PySCF's library was opened
     assert result["error"] < 1e-10
@@ -62,5 +62,5 @@ def test_a_kernel_the_user_chose_is_left_alone():
     result = _probe(OPENBLAS_CORETYPE="Prescott")
     assert result["forced"] is None and result["kernel"] == "Prescott"
     assert result["error"] < 1e-10
-    kept = _probe(SUPERATOM_PYSCF_BLAS="keep")
+    kept = _probe()  # opt-in: off by default
     assert kept["forced"] is None and kept["env"] is None

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 KERNEL_ENV = "OPENBLAS_CORETYPE"
-#: ``SUPERATOM_PYSCF_BLAS=keep`` leaves PySCF's BLAS to its own detection (for measuring).
+#: ``SUPERATOM_PYSCF_BLAS=avx2`` turns the kernel choice on (opt-in for now).
 KEEP_ENV = "SUPERATOM_PYSCF_BLAS"
 #: Bundled OpenBLAS builds before this version know no CPU newer than about 2018.
 FIXED_IN = (0, 3, 10)
@@ -80,7 +80,7 @@ def prepare_pyscf_blas() -> str | None:
     >>> prepare_pyscf_blas() in (None, "Haswell")
     True
     """
-    if (os.environ.get(KERNEL_ENV) or os.environ.get(KEEP_ENV) == "keep"
+    if (os.environ.get(KERNEL_ENV) or os.environ.get(KEEP_ENV, "keep") != "avx2"
             or "pyscf.lib" in sys.modules):
         return None
     bundled = bundled_openblas()
