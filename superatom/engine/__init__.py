@@ -6,8 +6,8 @@ Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pym
 ``grids`` (orbitals on points, cube, Molden), ``tda`` (excitations), ``eda`` (energy
 decomposition with ETS-NOCV), ``xtb`` (GFN-xTB single
 points and relaxations), ``gpu_checks`` (refusals before any GPU work, GPU failure reasons) and
-``gpu_memory`` (memory model of a GPU4PySCF SCF). Importing the engine first gives PySCF's
-bundled BLAS the CPU's own kernel (``blas``), before PySCF is loaded.
+``gpu_memory`` (memory model of a GPU4PySCF SCF). Importing the engine first can give PySCF's
+bundled BLAS the CPU's own kernel before PySCF is loaded (``blas``, opt-in).
 
 Examples
 --------

@@ -9,16 +9,17 @@ an exchange build of a 204-AO La cut takes 1.9 s instead of 4.3 s (``benchmarks/
 
 :func:`prepare_pyscf_blas` loads PySCF's helper library, and with it that OpenBLAS, with
 ``OPENBLAS_CORETYPE`` set for that moment only, before PySCF is imported: numpy's and scipy's
-own BLAS (loaded first) and child processes keep their own detection. It does nothing when
-the user set ``OPENBLAS_CORETYPE`` (or ``SUPERATOM_PYSCF_BLAS=keep``), when PySCF is loaded
-already, when PySCF's BLAS is not a bundled OpenBLAS older than 0.3.10, or when the CPU has
-no AVX2/FMA. Importing this module
-(the engine package does it first) calls it once: ``KERNEL_FORCED`` is what it chose.
+own BLAS (loaded first) and child processes keep their own detection. It is opt-in: it acts
+only with ``SUPERATOM_PYSCF_BLAS=avx2``, and even then does nothing when the user set
+``OPENBLAS_CORETYPE``, when PySCF is loaded already, when PySCF's BLAS is not a bundled
+OpenBLAS older than 0.3.10, or when the CPU has no AVX2/FMA. Importing this module (the engine
+package does it first) calls it once: ``KERNEL_FORCED`` is what it chose.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.util
 import os
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 
 KERNEL_ENV = "OPENBLAS_CORETYPE"
 #: ``SUPERATOM_PYSCF_BLAS=avx2`` turns the kernel choice on (opt-in for now).
-KEEP_ENV = "SUPERATOM_PYSCF_BLAS"
+OPT_IN_ENV = "SUPERATOM_PYSCF_BLAS"
 #: Bundled OpenBLAS builds before this version know no CPU newer than about 2018.
 FIXED_IN = (0, 3, 10)
 
@@ -80,7 +81,7 @@ def prepare_pyscf_blas() -> str | None:
     >>> prepare_pyscf_blas() in (None, "Haswell")
     True
     """
-    if (os.environ.get(KERNEL_ENV) or os.environ.get(KEEP_ENV, "keep") != "avx2"
+    if (os.environ.get(KERNEL_ENV) or os.environ.get(OPT_IN_ENV) != "avx2"
             or "pyscf.lib" in sys.modules):
         return None
     bundled = bundled_openblas()
@@ -103,8 +104,10 @@ def prepare_pyscf_blas() -> str | None:
     return kernel
 
 
+@functools.cache
 def pyscf_blas_kernel() -> str | None:
-    """The kernel PySCF's bundled OpenBLAS runs ('Haswell', 'Prescott', ...), if it has one.
+    """The kernel PySCF's bundled OpenBLAS runs ('Haswell', 'Prescott', ...), if it has one
+    (fixed once the library is loaded, so asked once per process).
 
     Examples
     --------

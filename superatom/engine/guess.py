@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from pyscf import lib
 
+from superatom.engine.eda import overlap_powers
+
 #: Natural occupations at or below this are dropped (a guess density is positive
 #: semidefinite; what is dropped is rounding).
 OCCUPATION_CUTOFF = 1e-10
@@ -51,9 +53,7 @@ def with_natural_orbitals(dm: np.ndarray, overlap: np.ndarray) -> np.ndarray:
     if getattr(dm, "mo_coeff", None) is not None:
         return dm
     dm = np.asarray(dm)
-    values, vectors = np.linalg.eigh(overlap)
-    s_half = (vectors * np.sqrt(values)) @ vectors.T
-    s_minus_half = (vectors / np.sqrt(values)) @ vectors.T
+    s_half, s_minus_half = overlap_powers(overlap)
     spins = dm if dm.ndim == 3 else dm[None]
     coeffs, occs = [], []
     for block in spins:

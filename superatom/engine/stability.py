@@ -19,9 +19,6 @@ from typing import Any
 from pyscf.lib import logger
 from pyscf.scf import stability
 
-#: Lowest Hessian eigenvalue (Hartree) below which PySCF calls a state unstable.
-UNSTABLE_BELOW = -1e-5
-
 _EIGS = re.compile(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)")
 
 
@@ -40,7 +37,7 @@ def internal_stability(mf) -> tuple[bool, float | None, Any]:
     Returns
     -------
     stable : bool
-        No eigenvalue below :data:`UNSTABLE_BELOW` (Hartree).
+        PySCF's verdict: no eigenvalue below -1e-5 Hartree.
     lowest : float or None
         The lowest eigenvalue (Hartree) as PySCF's Davidson solver found it.
     mo_coeff : numpy.ndarray
