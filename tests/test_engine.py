@@ -137,6 +137,20 @@ def test_rare_earth_scf_preconverges_then_matches_direct_pyscf():
     np.testing.assert_allclose(result.mo_energy, reference.mo_energy, atol=1e-5)
 
 
+def test_preconverge_restarted_from_a_checkpoint_skips_the_damped_opening(tmp_path):
+    settings = load_preset("fast", **TIGHT)
+    chkfile = str(tmp_path / "laf.chk")
+    first = run_scf(lanthanum_fluoride(), settings, chkfile=chkfile)
+    assert first.extra["guess"] != "checkpoint" and first.attempts[0]["damp"] == 0.5
+    again = run_scf(lanthanum_fluoride(), settings, chkfile=chkfile)
+    opening = again.attempts[0]
+    assert again.extra["guess"] == "checkpoint" and opening["solver"] == "preconverge"
+    assert "damp" not in opening and opening["level_shift"] == 0.3
+    assert "checkpoint" in opening["restart"]
+    assert opening["cycles"] < first.attempts[0]["cycles"]
+    assert abs(again.e_tot - first.e_tot) < 1e-7
+
+
 def test_ordinary_systems_start_with_plain_diis():
     for molecule in (water(), molybdate()):
         result = run_scf(molecule, load_preset("fast", device="cpu"))

@@ -192,6 +192,11 @@ HARD_CHARGE = 4
 #: Level shift (Hartree) + damping that take a hard SCF to ``PRECONVERGE_TOL`` (Hartree) in
 #: at most ``PRECONVERGE_CYCLES`` cycles; plain DIIS then converges it to ``conv_tol``.
 PRECONVERGE = {"name": "preconverge", "level_shift": 0.3, "damp": 0.5, "diis_start": 6}
+#: A preconverging rung that restarts from a checkpoint keeps its level shift but starts
+#: DIIS at once: the damped opening cycles are there to calm the first Fock matrices of a
+#: poor guess, and a checkpoint of the same input is past that stage.
+RESTARTED_PRECONVERGE = {"damp": 0.0, "diis_start": 1,
+                         "restart": "from checkpoint: no damped opening cycles"}
 PRECONVERGE_TOL = 1e-5
 PRECONVERGE_CYCLES = 40
 _RARE_EARTHS = frozenset(["Sc", "Y", *LANTHANIDES])
@@ -435,6 +440,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     converged = False
     version = _gpu4pyscf_version(device)
     for requested in _ladder(settings, mol, preconverge):
+        if requested["name"] == "preconverge" and guess == "checkpoint":
+            requested = {**requested, **RESTARTED_PRECONVERGE}
         rung = effective_rung(requested, device, settings.solvent, version)
         mf.level_shift = rung["level_shift"]
         mf.damp = rung["damp"]
@@ -460,7 +467,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         attempts.append({
             "solver": rung["name"],
             **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
-            **{key: requested[key] for key in ("conv_tol", "reason") if key in requested},
+            **{key: requested[key] for key in ("conv_tol", "reason", "restart")
+               if key in requested},
             "cycles": cycles["n"],
             "converged": converged,
             "e_tot": float(energy),
