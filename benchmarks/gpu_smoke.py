@@ -320,7 +320,7 @@ def run_stage(name: str, ctx: Context) -> dict[str, Any]:
             if ctx.device == "gpu":
                 release_gpu_memory()
     return {"stage": name, **line, "toy": ctx.toy, "wall_s": round(time.perf_counter() - start,
-                                                                    3),
+                                                                    6),
             "peak_host_gb": round(peak.host, 3),
             "peak_gpu_gb": round(peak.device, 3) if ctx.device == "gpu" else None,
             "max_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 3)}

@@ -50,6 +50,7 @@ from pymatgen.core import Molecule
 from superatom.calc_settings import CalcSettings
 from superatom.engine.device import code_versions, device_name
 from superatom.engine.mole import ao_metadata, build_mole
+from superatom.engine.overlap import overlap_powers
 from superatom.engine.scf import SCFResult, make_scf, run_on_device, run_scf
 from superatom.errors import InputError
 
@@ -257,12 +258,6 @@ def lowdin_orthonormalise(coeff: np.ndarray, overlap: np.ndarray) -> np.ndarray:
         raise InputError("the fragments' occupied orbitals are linearly dependent (atoms on top "
                          "of each other?): check the geometry and the fragment labels")
     return coeff @ (vectors / np.sqrt(values)) @ vectors.T
-
-
-def overlap_powers(overlap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``S^1/2`` and ``S^-1/2`` from one eigendecomposition."""
-    values, vectors = np.linalg.eigh(overlap)
-    return (vectors * np.sqrt(values)) @ vectors.T, (vectors / np.sqrt(values)) @ vectors.T
 
 
 def nocv_channel(spin: str, delta: np.ndarray, overlap: np.ndarray, fock_ts: np.ndarray

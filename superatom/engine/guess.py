@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from pyscf import lib
 
-from superatom.engine.eda import overlap_powers
+from superatom.engine.overlap import overlap_powers
 
 #: Natural occupations at or below this are dropped (a guess density is positive
 #: semidefinite; what is dropped is rounding).
