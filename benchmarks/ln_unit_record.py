@@ -120,7 +120,8 @@ def record(args) -> dict:
             "pcm_potential", "max_memory_mb", "stability_check", "ln_core")},
         "cycles": doc.scf_cycles,
         "attempts": [{k: a.get(k) for k in ("solver", "cycles", "converged", "e_tot", "wall_s",
-                                           "level_shift", "damp", "conv_tol", "reason")
+                                           "level_shift", "damp", "conv_tol", "reason",
+                                           "restart")
                       if a.get(k) is not None} for a in doc.scf_attempts],
         "guess": doc.scf_guess, "wall_s": doc.timings.get("wall_s", doc.timings),
         "timings": doc.timings, "e_tot_ha": doc.e_tot_ha,
