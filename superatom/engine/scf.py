@@ -226,8 +226,8 @@ def hard_scf_reason(mol) -> str | None:
     return None
 
 
-def _ladder(settings: CalcSettings, mol=None, preconverge: bool | None = None
-            ) -> list[dict[str, Any]]:
+def _ladder(settings: CalcSettings, mol=None, preconverge: bool | None = None,
+            restarted: bool = False) -> list[dict[str, Any]]:
     rungs: list[dict[str, Any]] = []
     reason = hard_scf_reason(mol) if mol is not None and preconverge is not False else None
     if preconverge and reason is None:
@@ -235,7 +235,7 @@ def _ladder(settings: CalcSettings, mol=None, preconverge: bool | None = None
     if reason is not None:
         rungs.append({**PRECONVERGE, "conv_tol": max(PRECONVERGE_TOL, settings.conv_tol),
                       "max_cycle": min(PRECONVERGE_CYCLES, settings.max_cycle),
-                      "reason": reason})
+                      "reason": reason, **(RESTARTED_PRECONVERGE if restarted else {})})
     rungs.append({"name": "diis"})
     if settings.fallback_ladder:
         rungs += [
@@ -439,9 +439,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     total_cycles = 0
     converged = False
     version = _gpu4pyscf_version(device)
-    for requested in _ladder(settings, mol, preconverge):
-        if requested["name"] == "preconverge" and guess == "checkpoint":
-            requested = {**requested, **RESTARTED_PRECONVERGE}
+    for requested in _ladder(settings, mol, preconverge, restarted=guess == "checkpoint"):
         rung = effective_rung(requested, device, settings.solvent, version)
         mf.level_shift = rung["level_shift"]
         mf.damp = rung["damp"]
