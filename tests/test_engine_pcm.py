@@ -32,7 +32,7 @@ def _mol(atom: str, charge: int, spin: int = 0, basis: str = "6-31g"):
     return gto.M(atom=atom, charge=charge, spin=spin, basis=basis, verbose=0)
 
 
-def _scf(mol, pcm: str, density_fit: bool, cache_mb: float = 1000.0):
+def _scf(mol, pcm: str, density_fit: bool, cache_mb: float = 1000.0, **spill):
     mf = (dft.RKS if mol.spin == 0 else dft.UKS)(mol, xc="pbe0")
     mf.grids.level = 1
     mf.conv_tol = 1e-11
@@ -42,7 +42,7 @@ def _scf(mol, pcm: str, density_fit: bool, cache_mb: float = 1000.0):
         mf = mf.PCM()
         mf.with_solvent.method = "C-PCM"
     else:
-        mf = attach_cached_pcm(mf, eps=78.3553, cache_mb=cache_mb)
+        mf = attach_cached_pcm(mf, eps=78.3553, cache_mb=cache_mb, **spill)
     mf.kernel()
     assert mf.converged
     return mf
@@ -88,6 +88,33 @@ def test_memory_routes_give_the_same_numbers():
         assert abs(other.e_tot - full.e_tot) < 1e-9
     # the cache is computed once per geometry: recomputing routes spend more time on integrals
     assert routes[2]["integrals_s"] > routes[0]["integrals_s"]
+
+
+def test_columns_that_do_not_fit_go_to_a_scratch_file_once(tmp_path):
+    mol = _mol(HYDROXIDE, -1, basis="def2-svp")
+    full = _scf(mol, "cached", True, cache_mb=1000.0)
+    n_points = full.with_solvent.route()["surface_points"]
+    third = pcm_cache_bytes(mol.nao, 1) / 1e6 * n_points / 3
+    spilled = _scf(mol, "cached", True, cache_mb=third, spill_dir=str(tmp_path))
+    on_disk = _scf(mol, "cached", True, cache_mb=0.0, spill_dir=str(tmp_path))
+    no_room = _scf(mol, "cached", True, cache_mb=third, spill_dir=str(tmp_path),
+                   disk_reserve_mb=1e12)  # the folder cannot keep this reserve: recompute
+    routes = [m.with_solvent.route() for m in (spilled, on_disk, no_room)]
+    assert [r["integral_route"] for r in routes] == [
+        "cached in memory and on disk", "cached on disk", "partly cached"]
+    assert routes[0]["cached_points"] + routes[0]["disk_points"] == n_points
+    assert routes[1]["disk_points"] == n_points and routes[2]["disk_points"] == 0
+    for other in (spilled, on_disk, no_room):
+        assert abs(other.e_tot - full.e_tot) < 1e-10
+        assert np.abs(other.mo_energy - full.mo_energy).max() < 1e-9
+    # computed once: no more integral time than the fully cached route needs for all points
+    # (within timing noise), far less than recomputing the rest in every pass
+    assert routes[0]["integrals_s"] < 0.5 * routes[2]["integrals_s"]
+    assert routes[0]["passes"] == routes[2]["passes"] > 4
+    # the scratch file has no name: nothing is left in the folder, even while it is in use
+    assert list(tmp_path.iterdir()) == []
+    spilled.with_solvent.reset()
+    assert spilled.with_solvent.route()["disk_points"] == 0
 
 
 def test_density_fitted_potential_is_a_bounded_approximation():
@@ -138,6 +165,29 @@ def test_engine_plans_the_pcm_cache_and_records_it():
     # a tight budget keeps part of the columns and still gives the same energy
     tight = run_scf(hydroxide, settings.model_copy(update={"max_memory_mb": 100}))
     assert abs(tight.e_tot - result.e_tot) < 1e-8
+
+
+def test_engine_spills_what_the_cache_cannot_hold_to_pyscf_scratch(monkeypatch, tmp_path):
+    from pyscf import lib
+
+    import superatom.engine.scf as scf_module
+
+    hydroxide = Molecule(["O", "H"], [[0, 0, 0], [0, 0, 0.97]], charge=-1)
+    settings = load_preset("fast", device="cpu", solvent="pcm")
+    reference = run_scf(hydroxide, settings)
+    whole_mb = reference.extra["memory"]["pcm_mb"]
+
+    def a_fifth_cached(budget_mb, pcm_mb, df_mb):  # as if the machine held a fifth of them
+        return {**memory_plan(budget_mb, pcm_mb, df_mb), "pcm_cache_mb": pcm_mb / 5,
+                "pcm_fully_cached": False}
+
+    monkeypatch.setattr(scf_module, "memory_plan", a_fifth_cached)
+    monkeypatch.setattr(lib.param, "TMPDIR", str(tmp_path))
+    spilled = run_scf(hydroxide, settings)
+    route = spilled.extra["memory"]["pcm"]
+    assert whole_mb > 0 and route["integral_route"] == "cached in memory and on disk"
+    assert route["disk_points"] > 3 * route["cached_points"] > 0
+    assert abs(spilled.e_tot - reference.e_tot) < 1e-10
 
 
 def test_memory_budget_comes_from_the_job(monkeypatch):

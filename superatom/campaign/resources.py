@@ -11,9 +11,10 @@ surface-charge integrals are cached (``nao(nao+1)/2 x points x 8`` bytes, about
 ``CPU_PCM_POINTS_PER_ATOM`` points per atom) before the DF tensor: recomputing them costs ten
 times more per byte than streaming the DF tensor back from a file
 (:func:`superatom.engine.memory.memory_plan`), so a system whose DF tensor does not fit keeps DF
-with the tensor on disk (``df_storage='disk'``; a Keggin on a 24 GB machine: 22 GB tensor,
-~20 GB of PCM integrals) instead of going to direct SCF, whose every cycle recomputes all
-four-index integrals.
+with the tensor on disk (``df_storage='disk'``) instead of going to direct SCF, whose every
+cycle recomputes all four-index integrals. PCM columns beyond the cache are computed once into
+a scratch file (``pcm_disk_gb``), read back in every pass. A Keggin on a 24 GB machine: 22 GB
+DF tensor on disk, 24 GB of PCM integrals, 12 in memory and 12 on disk.
 
 Examples
 --------
@@ -53,6 +54,7 @@ class JobResources(BaseModel):
     estimated_cpu_s: float
     df_storage: str = "memory"
     pcm_cache_gb: float = 0.0
+    pcm_disk_gb: float = 0.0
 
 
 def pcm_cached(settings) -> bool:
@@ -86,8 +88,8 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
     >>> plan_resources(nao=1600, n_atoms=100, gpu_memory_gb=40).density_fit
     False
     >>> keggin = plan_resources(nao=962, n_atoms=53, device="cpu")  # 24 GB, C-PCM
-    >>> keggin.density_fit, keggin.df_storage, keggin.pcm_cache_gb
-    (True, 'disk', 23.6)
+    >>> keggin.density_fit, keggin.df_storage, keggin.pcm_cache_gb, keggin.pcm_disk_gb
+    (True, 'disk', 23.6, 11.0)
     """
     df_gb = DF_BYTES_PER_NAO3 * nao**3 / 1e9
     on_gpu = device == "gpu" or (device == "auto" and nao > GPU_NAO)
@@ -98,6 +100,7 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
     pcm_gb = (nao * (nao + 1) / 2 * CPU_PCM_POINTS_PER_ATOM * n_atoms * 8 / 1e9
               if solvent and not on_gpu else 0.0)
     df_storage = "memory"
+    pcm_disk_gb = 0.0
     if on_gpu:
         memory = max(4.0, min(df_gb * 1.5 + 2.0, 500.0)) if density_fit else 8.0 + nao**2 * 8e-8
     else:
@@ -106,6 +109,7 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
                             df_gb * 1000)
         in_memory = split["df_in_memory"]
         df_storage = "memory" if in_memory else "disk"
+        pcm_disk_gb = max(pcm_gb - split["pcm_cache_mb"] / 1000, 0.0)
         wanted = (df_gb if in_memory else 0.0) + pcm_gb + 2.0
         memory = max(4.0, min(wanted / BUDGET_SHARE, available_memory_gb, 500.0))
     # above ~450 AOs DF exchange (naux * nao**2 * nocc, i.e. nao**4) is nearly all of a cycle
@@ -122,6 +126,7 @@ def plan_resources(nao: int, n_atoms: int, available_memory_gb: float = 24.0,
         estimated_cpu_s=round(cpu_s, 1),
         df_storage=df_storage if density_fit else "none",
         pcm_cache_gb=round(pcm_gb, 1),
+        pcm_disk_gb=round(pcm_disk_gb, 1),
     )
 
 

@@ -83,7 +83,10 @@ def check_size(molecule, settings) -> str:
     plan = plan_resources(nao=nao, n_atoms=len(molecule), available_memory_gb=memory,
                           device="gpu" if on_gpu else "cpu", solvent=pcm_cached(settings))
     hours = plan.estimated_cpu_s / 3600 / (GPU_SPEEDUP if on_gpu else 1.0)
-    storage = " (DF tensor on disk)" if plan.df_storage == "disk" and not on_gpu else ""
+    on_disk = [] if on_gpu else (
+        (["DF tensor"] if plan.df_storage == "disk" else [])
+        + ([f"{plan.pcm_disk_gb:.0f} GB of PCM integrals"] if plan.pcm_disk_gb >= 0.5 else []))
+    storage = f" ({' and '.join(on_disk)} on disk)" if on_disk else ""
     estimate = (f"{len(molecule)} atoms, {nao} AOs: about {plan.memory_gb:.0f} GB{storage} and "
                 f"{hours:.1f} h on {'GPU' if on_gpu else 'CPU'}")
     # on the CPU the plan never asks for more than the machine has: what does not fit (PCM

@@ -161,7 +161,13 @@ def make_scf(mol, settings: CalcSettings, device: str):
 
 
 def _cpu_pcm(mf, settings: CalcSettings, budget_mb: int):
-    """Attach the engine's C-PCM; size its cache and the DF tensor's share of the budget."""
+    """Attach the engine's C-PCM; size its cache and the DF tensor's share of the budget.
+
+    Integral columns the memory cache cannot hold are written once to PySCF's scratch folder
+    (``lib.param.TMPDIR``, from ``TMPDIR``) when it has the space, else recomputed per pass.
+    """
+    from pyscf import lib
+
     from superatom.engine.pcm import attach_cached_pcm, pcm_cache_bytes
 
     mol = mf.mol
@@ -182,6 +188,9 @@ def _cpu_pcm(mf, settings: CalcSettings, budget_mb: int):
     if settings.density_fit:
         mf.with_df.max_memory = plan["df_max_memory_mb"]
     solvent.cache_mb = plan["pcm_cache_mb"]
+    # what the cache cannot hold goes to PySCF's scratch folder, beside a DF file if there is one
+    solvent.spill_dir = lib.param.TMPDIR
+    solvent.disk_reserve_mb = 0.0 if plan["df_in_memory"] else df_mb
     solvent.fill_cache()
     return mf, {**plan, "pcm_surface_points": n_points, "pcm_mb": round(pcm_mb, 1)}
 
