@@ -14,7 +14,8 @@ and recorded when it ends (or, with ``--partial``, while it runs: cycles and ene
         --memory-log la_unit.mem --out benchmarks/ln_unit.jsonl
 
 ``--save-restart benchmarks/restart --input-hash HASH`` also keeps the newest checkpoint of a
-run cut short (occupied orbitals only), for the next run to start from.
+run cut short (occupied orbitals only), for the next run to start from; for a finished run,
+the stored result's occupied orbitals (so a machine without that store restarts from them).
 
 The record: cycles per rung, wall time, peak resident memory (GB, the largest sample of
 ``VmHWM`` in the memory log: lines ``HH:MM:SS rss_gb=.. hwm_gb=..``), the energy of every
@@ -71,30 +72,44 @@ def level(doc, label: str) -> dict | None:
     return None
 
 
-def save_restart(digest: str, folder: Path) -> Path | None:
+def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     """The run's newest checkpoint cut to its occupied orbitals (all a restart needs).
 
     Written as ``<folder>/<input hash>.saved.chk``; copied into the checkpoint folder
     (``$SUPERATOM_CHECKPOINT_DIR`` or the user cache's ``superatom/checkpoints``) it is the
-    next run's starting guess.
+    next run's starting guess. Without a checkpoint (the run finished and removed it) the
+    stored result ``doc``'s orbitals are used: on a machine without that store, the same
+    input then converges again in a cycle or two instead of from scratch.
     """
     import numpy as np
     from pyscf.lib import chkfile
 
+    sources = []
     for path in restart_checkpoints(digest):
         try:
             data = chkfile.load(path, "scf")
-            coeff, occ = np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"])
+            sources.append((np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"]),
+                            float(data.get("e_tot", np.nan))))
+            break
         except Exception:  # no SCF step saved yet, or being written
             continue
+    if not sources and doc is not None and doc.orbitals is not None:
+        arrays = doc.orbitals.arrays()
+        sources.append((arrays["mo_coeff"], arrays["mo_occ"], float(doc.e_tot_ha)))
+    if not sources:
+        return None
+    coeff, occ, e_tot = sources[0]
+    if occ.ndim == 2:  # UKS: (2, nao, nmo) orbitals, (2, nmo) occupations
+        keep = occ.sum(axis=0) > 0
+        coeff, occ = coeff[:, :, keep], occ[:, keep]
+    else:
         keep = occ > 0
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{digest}.saved.chk"
-        target.unlink(missing_ok=True)
-        chkfile.save(str(target), "scf", {"mo_coeff": coeff[:, keep], "mo_occ": occ[keep],
-                                          "e_tot": float(data.get("e_tot", np.nan))})
-        return target
-    return None
+        coeff, occ = coeff[:, keep], occ[keep]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}.saved.chk"
+    target.unlink(missing_ok=True)
+    chkfile.save(str(target), "scf", {"mo_coeff": coeff, "mo_occ": occ, "e_tot": e_tot})
+    return target
 
 
 def record(args) -> dict:
@@ -145,12 +160,17 @@ def main() -> None:
     parser.add_argument("--save-restart", type=Path, metavar="DIR",
                         help="also save the newest checkpoint of --input-hash, occupied "
                              "orbitals only, to DIR")
-    parser.add_argument("--input-hash", help="the run's input hash (checkpoint file prefix)")
+    parser.add_argument("--input-hash", help="the run's input hash (checkpoint file prefix; "
+                        "default: the stored result's)")
     args = parser.parse_args()
+    out = record(args)
     if args.save_restart:
-        saved = save_restart(args.input_hash, args.save_restart)
+        doc = None
+        if out.get("uuid"):
+            doc = load_result(out["uuid"], open_store(args.db))
+        saved = save_restart(args.input_hash or out.get("input_hash"), args.save_restart, doc)
         print(f"restart: {saved}", file=sys.stderr)
-    line = json.dumps(record(args))
+    line = json.dumps(out)
     print(line)
     if args.out:
         with args.out.open("a") as handle:
