@@ -128,7 +128,8 @@ class CachedPCM(pcm.PCM):
         self._disk: _ScratchColumns | None = None
         self._fitted: np.ndarray | None = None
         self._factor: tuple[str, Any] | None = None
-        self._timing = {"integrals_s": 0.0, "disk_read_s": 0.0, "passes": 0}
+        self._timing = {"integrals_s": 0.0, "disk_read_s": 0.0, "passes": 0,
+                        "points_computed": 0}
 
     def reset(self, mol=None):
         self._cache = None
@@ -224,6 +225,7 @@ class CachedPCM(pcm.PCM):
         fakemol.cart = mol.cart
         block = df.incore.aux_e2(mol, fakemol, intor=int3c2e, aosym="s2ij")
         self._timing["integrals_s"] += time.perf_counter() - start
+        self._timing["points_computed"] += p1 - p0
         return block.reshape(pair_count(mol.nao), p1 - p0)
 
     def _blocks(self):
@@ -249,7 +251,8 @@ class CachedPCM(pcm.PCM):
 
     def route(self) -> dict[str, Any]:
         """How the integrals are handled: points cached in memory, on disk and in all, their
-        sizes, the time spent computing and reading them."""
+        sizes, the time spent computing and reading them, and how many points' columns were
+        computed (the surface's count once per geometry where nothing is recomputed)."""
         n_points = len(self.surface["charge_exp"]) if self.surface else 0
         n_cached = 0 if self._cache is None else int(self._cache.shape[1])
         n_disk = 0 if self._disk is None else self._disk.stop - self._disk.start
@@ -273,6 +276,8 @@ class CachedPCM(pcm.PCM):
             "integrals_s": round(self._timing["integrals_s"], 3),
             "disk_read_s": round(self._timing["disk_read_s"], 3),
             "passes": self._timing["passes"],
+            # surface points whose columns were computed, summed over every build and pass
+            "points_computed": self._timing["points_computed"],
         }
 
     # ------------------------------------------------------------------ fitted potential
