@@ -160,12 +160,16 @@ def main() -> None:
     settings = load_preset("screening", device="cpu", grids_level=args.grids_level)
     for key in args.systems:
         name, make = SYSTEMS[key]
-        summary = compare(name, make(), settings, args.repeat, args.engine_only)
-        line = json.dumps(summary)
-        print(line, flush=True)
-        if args.out:
-            with args.out.open("a") as handle:
-                handle.write(line + "\n")
+        emit(compare(name, make(), settings, args.repeat, args.engine_only), args.out)
+
+
+def emit(record: dict, out: Path | None) -> None:
+    """Print ``record`` as one JSON line and append it to ``out`` when given."""
+    line = json.dumps(record)
+    print(line, flush=True)
+    if out:
+        with out.open("a") as handle:
+            handle.write(line + "\n")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,21 @@ def level(doc, label: str) -> dict | None:
     return None
 
 
+def newest_checkpoint(digest: str):
+    """``(mo_coeff, mo_occ, e_tot)`` of the newest readable checkpoint of ``digest``, or None."""
+    import numpy as np
+    from pyscf.lib import chkfile
+
+    for path in restart_checkpoints(digest):
+        try:
+            data = chkfile.load(path, "scf")
+            return (np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"]),
+                    float(data.get("e_tot", np.nan)))
+        except Exception:  # no SCF step saved yet, or being written
+            continue
+    return None
+
+
 def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     """The run's newest checkpoint cut to its occupied orbitals (all a restart needs).
 
@@ -81,51 +96,42 @@ def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     stored result ``doc``'s orbitals are used: on a machine without that store, the same
     input then converges again in a cycle or two instead of from scratch.
     """
-    import numpy as np
     from pyscf.lib import chkfile
 
-    sources = []
-    for path in restart_checkpoints(digest):
-        try:
-            data = chkfile.load(path, "scf")
-            sources.append((np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"]),
-                            float(data.get("e_tot", np.nan))))
-            break
-        except Exception:  # no SCF step saved yet, or being written
-            continue
-    if not sources and doc is not None and doc.orbitals is not None:
+    source = newest_checkpoint(digest)
+    if source is None and doc is not None and doc.orbitals is not None:
         arrays = doc.orbitals.arrays()
-        sources.append((arrays["mo_coeff"], arrays["mo_occ"], float(doc.e_tot_ha)))
-    if not sources:
+        source = (arrays["mo_coeff"], arrays["mo_occ"], float(doc.e_tot_ha))
+    if source is None:
         return None
-    coeff, occ, e_tot = sources[0]
-    if occ.ndim == 2:  # UKS: (2, nao, nmo) orbitals, (2, nmo) occupations
-        keep = occ.sum(axis=0) > 0
-        coeff, occ = coeff[:, :, keep], occ[:, keep]
-    else:
-        keep = occ > 0
-        coeff, occ = coeff[:, keep], occ[keep]
+    coeff, occ, e_tot = source
+    keep = (occ.sum(axis=0) if occ.ndim == 2 else occ) > 0  # UKS: (2, nmo) occupations
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{digest}.saved.chk"
     target.unlink(missing_ok=True)
-    chkfile.save(str(target), "scf", {"mo_coeff": coeff, "mo_occ": occ, "e_tot": e_tot})
+    chkfile.save(str(target), "scf", {"mo_coeff": coeff[..., keep], "mo_occ": occ[..., keep],
+                                      "e_tot": e_tot})
     return target
 
 
-def record(args) -> dict:
+def stored_result(args):
+    """The stored result named ``args.name`` in ``args.db``, or None."""
+    store = open_store(args.db)
+    rows = [r for r in query_results(store) if r.get("name") == args.name]
+    return load_result(rows[0]["uuid"], store) if rows else None
+
+
+def record(args, doc) -> dict:
     trajectory = energy_trajectory(args.log)
     out = {"system": args.system, "log": trajectory,
            "peak_rss_gb": peak_memory_gb(args.memory_log),
            "machine": f"{os.cpu_count()} cores"}
-    store = open_store(args.db)
-    rows = [r for r in query_results(store) if r.get("name") == args.name]
-    if not rows:
+    if doc is None:
         if not args.partial:
             sys.exit(f"no stored result named {args.name!r} in {args.db}: the run has not "
                      "finished (use --partial for the cycles so far)")
         out["status"] = "running or cut short"
         return out
-    doc = load_result(rows[0]["uuid"], store)
     out.update({
         "status": "converged" if doc.converged else "not converged",
         "uuid": doc.job_uuid, "input_hash": doc.input_hash, "method": doc.method,
@@ -163,11 +169,9 @@ def main() -> None:
     parser.add_argument("--input-hash", help="the run's input hash (checkpoint file prefix; "
                         "default: the stored result's)")
     args = parser.parse_args()
-    out = record(args)
+    doc = stored_result(args)
+    out = record(args, doc)
     if args.save_restart:
-        doc = None
-        if out.get("uuid"):
-            doc = load_result(out["uuid"], open_store(args.db))
         saved = save_restart(args.input_hash or out.get("input_hash"), args.save_restart, doc)
         print(f"restart: {saved}", file=sys.stderr)
     line = json.dumps(out)

@@ -27,7 +27,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -44,6 +43,7 @@ from superatom.engine.scf import make_scf
 from superatom.structures.registry import build_structure
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cpu_scf import emit
 from ln_unit_scf import ln_analogue
 
 SYSTEMS = {
@@ -112,12 +112,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="append one JSON line per system")
     args = parser.parse_args()
     for key in args.systems:
-        record = measure(key, args.memory_share, args.cycles)
-        line = json.dumps(record)
-        print(line, flush=True)
-        if args.out:
-            with args.out.open("a") as handle:
-                handle.write(line + "\n")
+        emit(measure(key, args.memory_share, args.cycles), args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ times more per byte than streaming the DF tensor back from a file
 with the tensor on disk (``df_storage='disk'``) instead of going to direct SCF, whose every
 cycle recomputes all four-index integrals. PCM columns beyond the cache are computed once into
 a scratch file (``pcm_disk_gb``), read back in every pass. A Keggin on a 24 GB machine: 22 GB
-DF tensor on disk, 24 GB of PCM integrals, 12 in memory and 12 on disk.
+DF tensor on disk, 24 GB of PCM integrals, 13 in memory and 11 on disk.
 
 Examples
 --------

@@ -9,9 +9,9 @@ surface, radii, switching function and K/R matrices (so the model is PySCF's own
 * keeps as many surface points' columns in memory as ``cache_mb`` allows, computed once per
   geometry and reused by the potential and the Fock matrix of every cycle; with a ``spill_dir``
   the columns that do not fit are computed once too and written to an unnamed scratch file
-  there, read back in blocks in each pass (reading is ~30x faster than recomputing on 2 cores:
-  ~1.7 GB/s against ~60 MB/s of ``int3c2e``); without one, or when the folder lacks the
-  space, they are recomputed in blocks in each pass (still exact),
+  there, read back in blocks in each pass (14-17x faster per cycle than recomputing them,
+  measured on 2 cores in ``benchmarks/pcm_spill.py``); without one, or when the folder lacks
+  the space, they are recomputed in blocks in each pass (still exact),
 * factorises K once per geometry (Cholesky for C-PCM/COSMO, where K is the symmetric positive
   definite Coulomb matrix of the Gaussian surface charges; LU otherwise).
 
@@ -153,7 +153,7 @@ class CachedPCM(pcm.PCM):
         self.fill_cache()
 
     def _drop_disk(self) -> None:
-        if getattr(self, "_disk", None) is not None:
+        if self._disk is not None:
             self._disk.close()
         self._disk = None
 
