@@ -315,3 +315,29 @@ def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
     assert not checks._detachment("PW12O40")(Pair(restricted))[2]
     # the value alone would pass: the spin state is what fails it
     assert judge(reference("dft-pw12-detachment"), 1.9)
+
+
+def test_gas_phase_anion_starts_from_its_stored_cpcm_density(tmp_path):
+    """The HOMO-offset and detachment items start each gas-phase anion from its stored C-PCM
+    density: found in the store by a new run, used only where geometry and basis agree, and
+    converging to the same state as the atomic guess (OH-, real PySCF, seconds)."""
+    from superatom.calc_settings import load_preset
+    from superatom.db import open_store
+    from superatom.workflows.frontier import compute_frontier
+
+    calc = checks.Calculations(device="cpu", store=open_store(tmp_path / "db"))
+    assert calc.stored("OH-", "screening") is None  # computes nothing
+    solvated = calc.dft("OH-", "screening")
+    later = checks.Calculations(device="cpu", store=open_store(tmp_path / "db"))
+    start = later.stored("OH-", "screening")
+    assert start.input_hash == solvated.input_hash and start.orbitals is not None
+    gas = later.dft("OH-", "gas", start_from=start)
+    atomic = compute_frontier(checks.validation_system("OH-"),
+                              load_preset("gas", grids_level=1, device="cpu"))
+    assert gas.scf_guess == "user" and atomic.scf_guess == "minao"
+    assert gas.e_tot_ev == pytest.approx(atomic.e_tot_ev, abs=1e-6)
+    assert gas.homo_ev == pytest.approx(atomic.homo_ev, abs=1e-5)
+    assert gas.scf_cycles < atomic.scf_cycles
+    # another basis: the stored density does not fit and is not used
+    other = later.dft("OH-", "gas", start_from=start, basis="def2-svpd")
+    assert other.scf_guess == "minao"
