@@ -170,3 +170,17 @@ def test_gpu_request_without_gpu_is_clear(monkeypatch):
     with pytest.raises(InputError, match="no CUDA GPU"):
         engine.resolve_device("gpu")
     assert engine.resolve_device("auto") == "cpu"
+
+
+def test_next_rung_reuses_the_last_fock_build_and_skips_the_preconverge_check():
+    """A hard system (La: level-shifted start, then DIIS) costs one Fock build per cycle plus
+    the first and PySCF's final check: the DIIS rung starts from the potential the
+    preconverging rung ended with, and the loose rung runs no extra check cycle. Same energy
+    as direct PySCF."""
+    result = run_scf(lanthanum_fluoride(), load_preset("fast", **TIGHT))
+    first, last = result.attempts
+    assert first["solver"] == "preconverge" and last["solver"] == "diis"
+    assert first["fock_builds"] == first["cycles"] + 1  # the guess's build, no check cycle
+    assert last["fock_builds"] == last["cycles"] + 1  # its start reused; the check cycle
+    reference = direct_pyscf(lanthanum_fluoride(), ecp={"La": "def2-svp"})
+    assert abs(result.e_tot - reference.e_tot) < 1e-6

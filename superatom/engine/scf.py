@@ -34,6 +34,7 @@ from superatom.engine.device import (
     release_gpu_memory,
     resolve_device,
 )
+from superatom.engine.fock_reuse import LastPotential
 from superatom.engine.gpu_checks import (
     check_gpu4pyscf_version,
     check_solvent,
@@ -428,6 +429,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     :class:`SCFNotConvergedError` (naming ``name``) when no rung converges.
     """
     mf = make_scf(mol, settings, device)
+    potential = LastPotential.install(mf) if device == "cpu" else None
     dm = initial_dm
     guess = "minao" if dm is None else "initial_dm"
     if dm is None and not minao_guess_available(mol):
@@ -455,6 +457,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         mf.diis_start_cycle = rung["diis_start"]
         mf.conv_tol = requested.get("conv_tol", settings.conv_tol)
         mf.max_cycle = requested.get("max_cycle", settings.max_cycle)
+        # PySCF's extra check cycle (one more Fock build) only where the result is reported
+        mf.conv_check = requested["name"] != "preconverge"
         try:
             solver = mf.newton() if rung["name"] == "newton" else mf
         except (AttributeError, NotImplementedError):  # no second-order solver on this path
@@ -469,6 +473,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
 
         solver.callback = count
         rung_start = time.perf_counter()
+        builds_before = potential.builds if potential is not None else 0
         energy = solver.kernel(dm0=dm)
         converged = bool(solver.converged)
         attempts.append({
@@ -477,6 +482,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             **{key: requested[key] for key in ("conv_tol", "reason", "restart")
                if key in requested},
             "cycles": cycles["n"],
+            **({"fock_builds": potential.builds - builds_before} if potential else {}),
             "converged": converged,
             "e_tot": float(energy),
             "wall_s": round(time.perf_counter() - rung_start, 3),
@@ -499,6 +505,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         )
     # final clean-up: level shift must not stay in the reported orbital energies
     mf.level_shift = 0.0
+    mf.conv_check = True
     return mf, attempts, total_cycles, guess
 
 
