@@ -142,7 +142,7 @@ def record(args, doc) -> dict:
         "cycles": doc.scf_cycles,
         "attempts": [{k: a.get(k) for k in ("solver", "cycles", "converged", "e_tot", "wall_s",
                                            "level_shift", "damp", "conv_tol", "reason",
-                                           "restart")
+                                           "restart", "fock_builds")
                       if a.get(k) is not None} for a in doc.scf_attempts],
         "guess": doc.scf_guess, "wall_s": doc.timings.get("wall_s", doc.timings),
         "timings": doc.timings, "e_tot_ha": doc.e_tot_ha,
