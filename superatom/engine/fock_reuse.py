@@ -66,7 +66,3 @@ class LastPotential:
         dm = np.asarray(dm)
         return (self._dm is not None and dm.shape == self._dm.shape
                 and float(np.max(np.abs(dm - self._dm))) <= SAME_DENSITY)
-
-    def record(self) -> dict[str, int]:
-        """``{"fock_builds": ..., "fock_reused": ...}`` for the result's record."""
-        return {"fock_builds": self.builds, "fock_reused": self.reused}

@@ -160,13 +160,17 @@ class Calculations:
             return self._docs[digest]
         if self.store is None:
             return None
-        from superatom.db.reuse import find_reusable, with_arrays
+        from superatom.db.reuse import find_reusable
 
         previous = find_reusable(self.store, digest, {"output.converged": True})
-        if previous is None:
-            return None
-        stored = self.store.query_one({"uuid": previous["uuid"]}, load=True)
-        return FrontierOrbitalDoc.model_validate(with_arrays(self.store, stored["output"]))
+        return None if previous is None else self._load(previous["uuid"], FrontierOrbitalDoc)
+
+    def _load(self, uuid: str, model):
+        """The stored output of job ``uuid`` with its arrays, as ``model``."""
+        from superatom.db.reuse import with_arrays
+
+        stored = self.store.query_one({"uuid": uuid}, load=True)
+        return model.model_validate(with_arrays(self.store, stored["output"]))
 
     def detachment(self, name: str, preset: str = "gas", **overrides) -> float:
         """Vertical Delta-SCF detachment energy E(N-1) - E(N) in eV (same geometry)."""
@@ -187,7 +191,7 @@ class Calculations:
         (from ``initial_dm`` if given)."""
         from jobflow import run_locally
 
-        from superatom.db.reuse import find_reusable, with_arrays
+        from superatom.db.reuse import find_reusable
 
         if digest in self._docs:
             self._note(name, self._docs[digest], reused=True, uuid=self._uuids[digest])
@@ -195,6 +199,7 @@ class Calculations:
         previous = find_reusable(self.store, digest, {"output.converged": True})
         reused = previous is not None
         if previous is None:
+            # only the DFT Maker takes a starting density (the xTB one does not)
             job = (maker().make(molecule) if initial_dm is None
                    else maker().make(molecule, initial_dm=initial_dm))
             with warnings.catch_warnings():
@@ -203,8 +208,7 @@ class Calculations:
             uuid = job.uuid
         else:
             uuid = previous["uuid"]
-        stored = self.store.query_one({"uuid": uuid}, load=True)
-        doc = model.model_validate(with_arrays(self.store, stored["output"]))
+        doc = self._load(uuid, model)
         self._docs[digest], self._uuids[digest] = doc, uuid
         self._note(name, doc, reused=reused, uuid=uuid)
         return doc

@@ -20,6 +20,7 @@ from pymatgen.core import Composition, Molecule
 from superatom.analysis.embedding import map_atoms
 from superatom.errors import InputError
 from superatom.structures.units import unit_charges, unit_multiplicity
+from superatom.workflows.guesses import occupied_spin_densities
 
 
 def fragment_labels(molecule: Molecule) -> list[str]:
@@ -155,12 +156,7 @@ def superposition_density(
     for doc in monomer_docs:
         arrays, monomer = _as_arrays(doc)
         mapping = map_atoms(monomer, assembly)[0]
-        coeff, occ = arrays["mo_coeff"], arrays["mo_occ"]
-        if coeff.ndim == 2:
-            half = 0.5 * (coeff * occ) @ coeff.T
-            block = np.stack([half, half])
-        else:
-            block = np.stack([(c * o) @ c.T for c, o in zip(coeff, occ, strict=True)])
+        block = occupied_spin_densities(arrays["mo_coeff"], arrays["mo_occ"])
         mono_ao_atom = arrays["ao_atom"]
         target = np.concatenate([np.flatnonzero(assembly_ao_atom == mapping[a])
                                  for a in range(len(monomer))])

@@ -52,7 +52,20 @@ def spin_densities(doc: Any) -> np.ndarray:
     (2, 19, 19)
     """
     arrays = _arrays(doc)
-    coeff, occ = arrays["mo_coeff"], arrays["mo_occ"]
+    return occupied_spin_densities(arrays["mo_coeff"], arrays["mo_occ"])
+
+
+def occupied_spin_densities(coeff: np.ndarray, occ: np.ndarray) -> np.ndarray:
+    """``(2, nao, nao)`` alpha and beta densities of orbitals ``coeff`` with occupations
+    ``occ``: RKS ``(nao, nmo)``/``(nmo,)`` gives two halves, UKS ``(2, nao, nmo)``/``(2, nmo)``
+    one per spin.
+
+    Examples
+    --------
+    >>> c = np.eye(2); occupied_spin_densities(c, np.array([2.0, 0.0]))[1]
+    array([[1., 0.],
+           [0., 0.]])
+    """
     if coeff.ndim == 2:
         half = 0.5 * (coeff * occ) @ coeff.T
         return np.stack([half, half])
