@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from pyscf import gto, scf
+from pyscf import dft, gto, scf
+from pyscf.scf import stability as pyscf_stability
 
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
-from superatom.engine.stability import check_and_follow, internal_stability
+from superatom.engine import stability as engine_stability
+from superatom.engine.stability import check_and_follow, energy_curvature, internal_stability
 from superatom.schemas.hashing import input_hash
 from tests.molecules import water
 
@@ -41,6 +43,49 @@ def test_a_saddle_point_is_found_and_followed_to_the_broken_symmetry_minimum():
     assert abs(mf.e_tot - reference.e_tot) < 1e-7
     assert record["energy_lowering_ha"] < -1e-2  # the broken-symmetry state is far lower
     assert abs(mf.spin_square()[0] - reference.spin_square()[0]) < 1e-4
+    # the energy itself falls along the reported direction, as fast as the eigenvalue says
+    curvature = record["energy_curvature_ha"][0]
+    assert curvature < 0 and abs(curvature - lowest) < 0.01 * abs(lowest)
+
+
+def test_energy_curvature_equals_the_hessian_eigenvalue_of_a_stable_state():
+    """Independent of the Davidson solver: the diagonal Hessian element of one rotation."""
+    mol = gto.M(atom="O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24", basis="6-31g", verbose=0)
+    mf = scf.RHF(mol).run(conv_tol=1e-11)
+    nocc = int(mf.mo_occ.sum() // 2)
+    nvir = mol.nao - nocc
+    homo_to_lumo = np.zeros(nvir * nocc)
+    homo_to_lumo[nocc - 1] = 1.0  # packed (vir, occ): LUMO row, HOMO column
+    rotated = pyscf_stability._rotate_mo(mf.mo_coeff, mf.mo_occ, homo_to_lumo)
+    from pyscf.soscf import newton_ah
+
+    _, hop, _ = newton_ah.gen_g_hop_rhf(mf, mf.mo_coeff, mf.mo_occ)
+    hessian_element = float(homo_to_lumo @ hop(homo_to_lumo).real * 2)
+    assert hessian_element > 0.1
+    assert abs(energy_curvature(mf, rotated) - hessian_element) < 2e-3 * hessian_element
+
+
+def test_a_negative_eigenvalue_the_energy_does_not_follow_is_not_followed(monkeypatch):
+    """A Davidson root below zero along a direction where the energy rises (a Hessian that is
+    not the energy's): the state is kept, no SCF is rerun, the record says why."""
+    mol = gto.M(atom="O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24", basis="6-31g", verbose=0)
+    mf = dft.RKS(mol, xc="pbe0").run(conv_tol=1e-11)
+    e_converged, orbitals = mf.e_tot, mf.mo_coeff.copy()
+    nocc = int(mf.mo_occ.sum() // 2)
+    direction = np.zeros((mol.nao - nocc) * nocc)
+    direction[nocc - 1] = 1.0
+    calls = []
+
+    def spurious(mf):
+        calls.append(1)
+        return False, -0.02, pyscf_stability._rotate_mo(mf.mo_coeff, mf.mo_occ, direction)
+
+    monkeypatch.setattr(engine_stability, "internal_stability", spurious)
+    record = check_and_follow(mf)
+    assert len(calls) == 1 and record["followed"] == 0 and record["internal_stable"]
+    assert record["energy_curvature_ha"][0] > 0.1 and "rises" in record["verdict"]
+    assert not record["checks"][0]["pyscf_stable"]
+    assert mf.e_tot == e_converged and np.array_equal(mf.mo_coeff, orbitals)
 
 
 def test_engine_records_the_check_and_keeps_a_stable_state_unchanged():

@@ -339,9 +339,11 @@ def _stability(mf, settings: CalcSettings, device: str, name: str) -> dict[str, 
     from superatom.engine.stability import check_and_follow
 
     record = check_and_follow(mf)
-    log.info("%s: internal stability %s (lowest Hessian eigenvalue %s Ha, %d followed)",
-                name, "stable" if record["internal_stable"] else "UNSTABLE",
-                record["lowest_eigenvalue_ha"], record["followed"])
+    log.info("%s: internal stability %s (lowest Hessian eigenvalue %s Ha, energy curvature "
+             "%s Ha, %d followed: %s)", name,
+             "stable" if record["internal_stable"] else "UNSTABLE",
+             record["lowest_eigenvalue_ha"], record["energy_curvature_ha"], record["followed"],
+             record["verdict"])
     if not mf.converged:
         raise SCFNotConvergedError(
             f"SCF of {name} did not converge after following an internal instability: "

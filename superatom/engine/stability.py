@@ -5,19 +5,30 @@ system (a lanthanide-substituted polyoxometalate, an open shell) DIIS can stop o
 PySCF's internal stability analysis finds the lowest eigenvalue of the orbital-rotation
 Hessian within the same (restricted or unrestricted) ansatz; a negative one means a lower
 state exists. :func:`check_and_follow` runs that analysis on the CPU (solvent response
-included), and when it finds an instability rotates the orbitals along it and converges
-again, up to ``max_follow`` times.
+included), and when it finds an instability first measures the energy along the reported
+direction (:func:`energy_curvature`, two energy evaluations). Where the energy rises, the
+negative eigenvalue is not a lower state: a Davidson root of the implemented Hessian that the
+energy itself does not follow. Where it falls, the orbitals are rotated along it and
+converged again, up to ``max_follow`` times.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import time
 from typing import Any
 
+import numpy as np
+import scipy.linalg
 from pyscf.lib import logger
 from pyscf.scf import stability
+
+log = logging.getLogger(__name__)
+
+#: Step along the reported direction (the unit eigenvector in PySCF's rotation variables).
+CURVATURE_STEP = 0.05
 
 _EIGS = re.compile(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)")
 
@@ -62,33 +73,115 @@ def internal_stability(mf) -> tuple[bool, float | None, Any]:
     return bool(stable), float(found.group(1)) if found else None, mo_coeff
 
 
+def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
+    """Second derivative (Hartree) of the SCF energy along the rotation to ``mo_rotated``.
+
+    PySCF rotates an unstable state by ``exp(R)`` with ``R`` its unit eigenvector in the
+    orbital-rotation variables. This recovers ``R`` (a matrix logarithm, per spin) and
+    evaluates the energy at ``exp(+-step R)``: ``(E+ + E- - 2 E0) / step**2``. The symmetric
+    difference cancels the small residual gradient of a converged state. For an exact
+    Hessian the value equals the eigenvalue PySCF reports (same units, no factor); a positive
+    value against a negative eigenvalue means the energy rises along the reported direction.
+    Two energy evaluations, each one Fock build of the full system.
+
+    Parameters
+    ----------
+    mf : pyscf RKS/UKS (or RHF/UHF) object, converged
+    mo_rotated : numpy.ndarray
+        Orbitals as :func:`internal_stability` returns them for an unstable state.
+    step : float
+        Fraction of the unit rotation (dimensionless).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyscf import gto, scf
+    >>> mf = scf.UHF(gto.M(atom="H 0 0 0; H 0 0 3.0", basis="6-31g", verbose=0))
+    >>> dm = scf.RHF(mf.mol).run().make_rdm1() / 2
+    >>> _ = mf.kernel(dm0=np.array([dm, dm]))  # the spin-symmetric saddle point
+    >>> stable, lowest, rotated = internal_stability(mf)
+    >>> curvature = energy_curvature(mf, rotated)
+    >>> bool(lowest < 0 and curvature < 0 and abs(curvature - lowest) < 0.05 * abs(lowest))
+    True
+    """
+    overlap = mf.get_ovlp()
+    start = np.asarray(mf.mo_coeff)
+    rotated = np.asarray(mo_rotated)
+    spins = (start, rotated) if start.ndim == 2 else None
+    pairs = [spins] if spins else list(zip(start, rotated, strict=True))
+    generators = []
+    for before, after in pairs:
+        unitary = before.T @ overlap @ after
+        generator = scipy.linalg.logm(unitary).real
+        generators.append((before, (generator - generator.T) / 2))
+
+    def energy(t: float) -> float:
+        mos = [before @ scipy.linalg.expm(t * gen) for before, gen in generators]
+        mo = mos[0] if spins else np.array(mos)
+        return float(mf.energy_tot(dm=mf.make_rdm1(mo, mf.mo_occ)))
+
+    e_zero = float(mf.energy_tot(dm=mf.make_rdm1(mf.mo_coeff, mf.mo_occ)))
+    return (energy(step) + energy(-step) - 2.0 * e_zero) / step**2
+
+
 def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
     """Check ``mf`` for internal stability; follow an instability and converge again.
 
-    The SCF keeps its solver settings (the caller resets level shift and damping first).
-    Returns the record stored with the result: ``internal_stable`` of the final state,
-    ``lowest_eigenvalue_ha`` of each check, how many instabilities were followed, the energy
-    lowering (Hartree) and the wall time (s). An instability followed into an SCF that does
-    not converge leaves ``converged`` false on ``mf``: the caller treats it as unconverged.
+    Each analysis is logged as it ends. A negative eigenvalue is first tested against the
+    energy itself (:func:`energy_curvature`): where the energy rises along the reported
+    direction, no lower state lies that way and nothing is followed (the record says so in
+    ``verdict``); where it falls, the orbitals are rotated and converged again. The SCF keeps
+    its solver settings (the caller resets level shift and damping first). Returns the record
+    stored with the result: ``internal_stable`` of the final state, ``lowest_eigenvalue_ha``
+    and ``energy_curvature_ha`` of each check (None where not measured), ``checks`` (PySCF's
+    verdict and the wall time of each), how many instabilities were followed, the energy
+    lowering (Hartree), ``verdict`` and the wall time (s). An instability followed into an
+    SCF that does not converge leaves ``converged`` false on ``mf``: the caller treats it as
+    unconverged.
     """
     start = time.perf_counter()
-    eigenvalues: list[float | None] = []
+    checks: list[dict[str, Any]] = []
     e_start = float(mf.e_tot)
     followed = 0
+    verdict = "no negative eigenvalue"
     while True:
+        begin = time.perf_counter()
         stable, lowest, mo_coeff = internal_stability(mf)
-        eigenvalues.append(lowest)
-        if stable or followed >= max_follow:
+        check = {"lowest_eigenvalue_ha": lowest, "pyscf_stable": bool(stable),
+                 "energy_curvature_ha": None, "analysis_s": round(time.perf_counter() - begin, 1)}
+        checks.append(check)
+        log.info("internal stability analysis %d: lowest eigenvalue %s Ha (%s), %.0f s",
+                 len(checks), lowest, "stable" if stable else "unstable", check["analysis_s"])
+        if stable:
+            verdict = "no negative eigenvalue"
+            break
+        begin = time.perf_counter()
+        curvature = energy_curvature(mf, mo_coeff)
+        check["energy_curvature_ha"] = round(curvature, 8)
+        check["curvature_s"] = round(time.perf_counter() - begin, 1)
+        log.info("energy curvature along the reported direction: %.3e Ha (eigenvalue %s Ha)",
+                 curvature, lowest)
+        if curvature > 0:
+            stable = True
+            verdict = ("negative eigenvalue not followed: the energy rises along its direction "
+                       "(the state is a minimum that way)")
+            break
+        if followed >= max_follow:
+            verdict = f"still unstable after following {followed} instabilities"
             break
         followed += 1
         mf.kernel(dm0=mf.make_rdm1(mo_coeff, mf.mo_occ))
         if not mf.converged:
+            verdict = "the SCF from the rotated orbitals did not converge"
             break
     return {
         "internal_stable": bool(stable and mf.converged),
-        "lowest_eigenvalue_ha": eigenvalues,
+        "lowest_eigenvalue_ha": [check["lowest_eigenvalue_ha"] for check in checks],
+        "energy_curvature_ha": [check["energy_curvature_ha"] for check in checks],
+        "checks": checks,
         "followed": followed,
         "energy_lowering_ha": float(mf.e_tot) - e_start,
+        "verdict": verdict,
         "wall_s": round(time.perf_counter() - start, 2),
     }
 
