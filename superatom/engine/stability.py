@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -30,31 +30,46 @@ log = logging.getLogger(__name__)
 #: Step along the reported direction (the unit eigenvector in PySCF's rotation variables).
 CURVATURE_STEP = 0.05
 
-_EIGS = re.compile(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)")
+#: PySCF's verdict: an eigenvalue below this (Hartree) is an instability.
+UNSTABLE_BELOW = -1e-5
+#: Weight of PySCF's all-pairs start vector in the engine's Davidson start.
+SPREAD_WEIGHT = 0.1
 
 
-def internal_stability(mf) -> tuple[bool, float | None, Any]:
+def internal_stability(mf, orbital_route: bool = True,
+                       start: str = "lowest") -> tuple[bool, float | None, Any]:
     """Lowest internal-rotation Hessian eigenvalue of a converged CPU SCF.
 
-    One Davidson root (tolerance 1e-4), started with the lowest diagonal rotation included
-    (``with_symmetry=False``): a converged state has an almost zero gradient that keeps the
-    symmetry of the guess, so a start from the gradient alone misses symmetry-breaking
-    instabilities (the spin-symmetric UHF of stretched H2). With density fitting the exchange
-    of each trial rotation takes the occupied-orbital route
+    PySCF's Hessian (``newton_ah.gen_g_hop_rhf`` / ``gen_g_hop_uhf``, symmetry-breaking
+    rotations allowed), its preconditioner, its Davidson tolerance (1e-4) and its verdict
+    (unstable below -1e-5 Hartree); one root. Only the start differs. PySCF's
+    (``start="pyscf"``) is ``1/h_ii`` over every occupied-virtual pair: on a Keggin-size unit,
+    2e5 pairs, it overlaps the lowest mode by about 1 % and Davidson needs many trial
+    rotations, each a full exchange build. The engine's (``start="lowest"``) is the
+    lowest diagonal rotation with PySCF's vector mixed in at 10 % of the norm, which keeps
+    every symmetry in the start (a saddle whose lowest mode breaks symmetry, as the
+    spin-symmetric UHF of stretched H2, is still found). With density fitting the exchange of
+    each trial rotation takes the occupied-orbital route
     (:mod:`superatom.engine.response_exchange`), the same numbers at a fraction of the cost.
 
     Parameters
     ----------
     mf : pyscf RKS/UKS (or RHF/UHF) object, converged
+    orbital_route : bool
+        Take the orbital route for the trial rotations' exchange (False: PySCF's general
+        route throughout, for comparison).
+    start : {"lowest", "pyscf"}
+        Davidson start vector, as above.
 
     Returns
     -------
     stable : bool
-        PySCF's verdict: no eigenvalue below -1e-5 Hartree.
-    lowest : float or None
-        The lowest eigenvalue (Hartree) as PySCF's Davidson solver found it.
+        No eigenvalue below -1e-5 Hartree.
+    lowest : float
+        The lowest eigenvalue (Hartree) as the Davidson solver found it.
     mo_coeff : numpy.ndarray
-        ``mf.mo_coeff`` if stable, else the orbitals rotated along the instability.
+        ``mf.mo_coeff`` if stable, else the orbitals rotated along the instability (as
+        PySCF rotates them).
 
     Examples
     --------
@@ -68,14 +83,58 @@ def internal_stability(mf) -> tuple[bool, float | None, Any]:
     """
     from superatom.engine.response_exchange import orbital_route_exchange
 
-    buffer = io.StringIO()
-    log = logger.Logger(buffer, logger.INFO)
-    internal = stability.uhf_internal if _unrestricted(mf) else stability.rhf_internal
-    with orbital_route_exchange(mf):
-        mo_coeff, stable = internal(mf, with_symmetry=False, verbose=log, return_status=True,
-                                    nroots=1)
-    found = _EIGS.search(buffer.getvalue())
-    return bool(stable), float(found.group(1)) if found else None, mo_coeff
+    with orbital_route_exchange(mf) if orbital_route else nullcontext():
+        lowest, vector, _ = lowest_rotation(mf, start)
+    stable = not lowest < UNSTABLE_BELOW
+    if stable:
+        return True, lowest, mf.mo_coeff
+    if not _unrestricted(mf):
+        return False, lowest, stability._rotate_mo(mf.mo_coeff, mf.mo_occ, vector)
+    alpha = int(np.count_nonzero(mf.mo_occ[0] > 0) * np.count_nonzero(mf.mo_occ[0] == 0))
+    return False, lowest, (stability._rotate_mo(mf.mo_coeff[0], mf.mo_occ[0], vector[:alpha]),
+                           stability._rotate_mo(mf.mo_coeff[1], mf.mo_occ[1], vector[alpha:]))
+
+
+def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int]:
+    """``(eigenvalue Ha, unit eigenvector, trial rotations)`` of the lowest Hessian root.
+
+    The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
+    Hessian-vector products (each one response build of the full system).
+    """
+    from pyscf import lib
+    from pyscf.soscf import newton_ah
+
+    make = newton_ah.gen_g_hop_uhf if _unrestricted(mf) else newton_ah.gen_g_hop_rhf
+    gradient, hop, diagonal = make(mf, mf.mo_coeff, mf.mo_occ, with_symmetry=False)
+    diagonal = diagonal * 2  # hop gives the vir-occ block: the Hessian is twice its real part
+    products = {"n": 0}
+
+    def hessian_x(x):
+        products["n"] += 1
+        return hop(x).real * 2
+
+    def precondition(dx, e, x0):
+        shifted = diagonal - e
+        shifted[abs(shifted) < 1e-8] = 1e-8
+        return dx / shifted
+
+    spread = np.zeros_like(gradient)
+    spread[gradient != 0] = 1.0 / diagonal[gradient != 0]
+    if start == "pyscf":
+        vector = spread
+        vector[np.argmin(diagonal)] = 1.0
+    elif start == "lowest":
+        vector = np.zeros_like(gradient)
+        vector[np.argmin(diagonal)] = 1.0
+        norm = float(np.linalg.norm(spread))
+        if norm > 0:
+            vector += SPREAD_WEIGHT * spread / norm
+    else:
+        raise ValueError(f"start must be 'lowest' or 'pyscf', not {start!r}")
+    quiet = logger.Logger(io.StringIO(), logger.WARN)
+    value, eigenvector = lib.davidson(hessian_x, vector, precondition, tol=stability.STAB_TOL,
+                                      verbose=quiet, nroots=1)
+    return float(value), np.asarray(eigenvector), products["n"]
 
 
 def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
