@@ -141,9 +141,16 @@ def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int]:
             vector += SPREAD_WEIGHT * spread / norm
     else:
         raise ValueError(f"start must be 'lowest' or 'pyscf', not {start!r}")
+    began = time.perf_counter()
+
+    def report(envs):  # one line per Davidson iteration: a long analysis shows its progress
+        log.info("stability analysis: iteration %d, lowest %.6f Ha, |r| %.2e, %d trial "
+                 "rotations, %.0f s", envs["icyc"] + 1, float(np.ravel(envs["e"])[0]),
+                 float(envs["max_dx_norm"]), products["n"], time.perf_counter() - began)
+
     quiet = logger.Logger(io.StringIO(), logger.WARN)
     value, eigenvector = lib.davidson(hessian_x, vector, precondition, tol=stability.STAB_TOL,
-                                      verbose=quiet, nroots=1)
+                                      verbose=quiet, nroots=1, callback=report)
     return float(value), np.asarray(eigenvector), products["n"]
 
 
