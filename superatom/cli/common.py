@@ -104,6 +104,43 @@ def missing_extra_message(module: str) -> str:
     return f"{top} is not installed: pip install 'superatom[{extra}]'"
 
 
+#: Exit status of a command stopped by SIGTERM (128 + 15, as a shell reports it).
+TERMINATED = 143
+
+
+def exit_on_terminate() -> None:
+    """Make SIGTERM (``kill``, ``scancel``, a queue's walltime) a normal exit with status 143.
+
+    By default SIGTERM ends the process on the spot: PySCF's density-fitting tensor, a
+    temporary file of up to tens of GB (27.5 GB for an Ln-Keggin unit), stays behind in
+    ``TMPDIR`` and the next large run finds the disk full. As an exit, the stack unwinds and
+    the temporary files are removed; finished results are in the store already, and a
+    running SCF continues from its checkpoint when started again. Installed by the CLI for
+    every command (main thread only). SIGKILL cannot be caught: after ``kill -9`` the file
+    (``tmp*`` in ``TMPDIR``) has to be removed by hand.
+
+    Examples
+    --------
+    >>> import signal
+    >>> exit_on_terminate()
+    >>> signal.getsignal(signal.SIGTERM).__name__
+    '_terminate'
+    >>> _ = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame) -> None:
+    sys.stderr.write("terminated (SIGTERM): finished results are kept in the store, "
+                     "scratch files removed; the same command continues from the "
+                     "checkpoint\n")
+    raise SystemExit(TERMINATED)
+
+
 def handle_errors(func: F) -> F:
     """Turn :class:`SuperatomError` (and a few common ones) into one-line messages, exit 1."""
 

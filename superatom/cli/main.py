@@ -59,6 +59,9 @@ def main(
                                  help="Print the version and exit."),
 ) -> None:
     """Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF)."""
+    from superatom.cli.common import exit_on_terminate
+
+    exit_on_terminate()
 
 
 for module in (run, build, query, screen, analyze, eda, hpc, validate):
