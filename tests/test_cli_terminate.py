@@ -35,3 +35,14 @@ def test_sigterm_during_an_scf_removes_the_density_fitting_file(tmp_path):
     assert process.returncode == 143
     assert "terminated (SIGTERM)" in stderr
     assert list(scratch.iterdir()) == []
+
+
+def test_calling_the_app_in_process_keeps_the_callers_sigterm_handler():
+    from typer.testing import CliRunner
+
+    from superatom.cli.main import app
+
+    before = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(app, ["presets"])
+    assert result.exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) is before

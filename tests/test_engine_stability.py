@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import numpy as np
-from pyscf import dft, gto, scf
+import pytest
+from pyscf import dft, gto, lib, scf
+from pyscf.lib import logger
 from pyscf.scf import stability as pyscf_stability
 
 from superatom.calc_settings import load_preset
@@ -115,13 +120,32 @@ def test_the_check_is_in_the_input_hash_and_old_hashes_stay():
         water(), settings.model_copy(update={"stability_check": True}))
 
 
-def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier():
-    """[MoO4]2- in C-PCM (Td, threefold HOMO): a start on the single lowest rotation converges
-    to a higher root (0.84 Ha against 0.81); the engine's start spans the low pairs with
-    random signs and finds PySCF's root in fewer trial rotations."""
+@pytest.fixture(scope="module")
+def molybdate_in_cpcm():
     settings = load_preset("screening", device="cpu", grids_level=1)
-    mf = converge_scf(build_mole(molybdate(), settings), settings, "cpu")[0]
+    return converge_scf(build_mole(molybdate(), settings), settings, "cpu")[0]
+
+
+def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier(molybdate_in_cpcm):
+    """[MoO4]2- in C-PCM (Td, threefold HOMO): a start on the single lowest rotation converges
+    to a higher root (0.84 Ha against 0.83); the engine's start spans the low pairs with
+    random signs and finds PySCF's root in fewer trial rotations."""
+    mf = molybdate_in_cpcm
     reference, _, pyscf_products = lowest_rotation(mf, start="pyscf")
     lowest, _, products = lowest_rotation(mf)
     assert reference > 0.5 and abs(lowest - reference) < 1e-4  # Davidson's tolerance
     assert products < pyscf_products
+
+
+def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_in_cpcm):
+    """PySCF's ``mf.stability()`` puts the reaction field's response in the Hessian; its
+    analysis functions called directly leave it out. The engine's has it."""
+    mf = molybdate_in_cpcm
+    buffer = io.StringIO()
+    with lib.temporary_env(mf, stdout=buffer, verbose=logger.INFO):
+        mf.stability(return_status=True)
+    reference = float(re.search(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)", buffer.getvalue())[1])
+    _, lowest, _ = internal_stability(mf)
+    without_response = lowest_rotation(mf)[0]
+    assert abs(lowest - reference) < 2e-4  # Davidson's tolerance, different starts
+    assert without_response - reference > 5e-4  # the response lowers the Hessian

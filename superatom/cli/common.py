@@ -115,9 +115,9 @@ def exit_on_terminate() -> None:
     temporary file of up to tens of GB (27.5 GB for an Ln-Keggin unit), stays behind in
     ``TMPDIR`` and the next large run finds the disk full. As an exit, the stack unwinds and
     the temporary files are removed; finished results are in the store already, and a
-    running SCF continues from its checkpoint when started again. Installed by the CLI for
-    every command (main thread only). SIGKILL cannot be caught: after ``kill -9`` the file
-    (``tmp*`` in ``TMPDIR``) has to be removed by hand.
+    running SCF continues from its checkpoint when started again. Installed by the
+    ``superatom`` command for its own process (main thread only). SIGKILL cannot be caught:
+    after ``kill -9`` the file (``tmp*`` in ``TMPDIR``) has to be removed by hand.
 
     Examples
     --------

@@ -59,9 +59,6 @@ def main(
                                  help="Print the version and exit."),
 ) -> None:
     """Frontier-orbital screening of cluster assemblies (PySCF / GPU4PySCF)."""
-    from superatom.cli.common import exit_on_terminate
-
-    exit_on_terminate()
 
 
 for module in (run, build, query, screen, analyze, eda, hpc, validate):
@@ -92,4 +89,16 @@ def presets(
 
 
 if __name__ == "__main__":
+    app()
+
+
+def entry_point() -> None:
+    """The ``superatom`` command: the app, with SIGTERM made a clean exit.
+
+    The signal handler belongs to the command's own process only: a program (or a test)
+    that calls ``app`` in-process keeps its own.
+    """
+    from superatom.cli.common import exit_on_terminate
+
+    exit_on_terminate()
     app()

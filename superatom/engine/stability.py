@@ -89,7 +89,7 @@ def internal_stability(mf, orbital_route: bool = True,
     """
     from superatom.engine.response_exchange import orbital_route_exchange
 
-    with orbital_route_exchange(mf) if orbital_route else nullcontext():
+    with orbital_route_exchange(mf) if orbital_route else nullcontext(), _solvent_response(mf):
         lowest, vector, _ = lowest_rotation(mf, start)
     stable = not lowest < UNSTABLE_BELOW
     if stable:
@@ -265,6 +265,21 @@ def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
         "verdict": verdict,
         "wall_s": round(time.perf_counter() - start, 2),
     }
+
+
+def _solvent_response(mf):
+    """The solvent's response in the Hessian, as PySCF's ``mf.stability()`` has it.
+
+    The energy holds the reaction field of the density, so its second derivative holds the
+    field's response (``equilibrium_solvation``; PySCF's analysis functions called directly
+    leave it out). A frozen solvent is an external potential and has none.
+    """
+    from pyscf import lib
+
+    solvent = getattr(mf, "with_solvent", None)
+    if solvent is None:
+        return nullcontext()
+    return lib.temporary_env(solvent, equilibrium_solvation=not getattr(solvent, "frozen", False))
 
 
 def _unrestricted(mf) -> bool:
