@@ -88,8 +88,9 @@ def test_a_negative_eigenvalue_the_energy_does_not_follow_is_not_followed(monkey
     direction[nocc - 1] = 1.0
     calls = []
 
-    def spurious(mf):
+    def spurious(mf, record=None):
         calls.append(1)
+        record.update(trial_rotations=1, davidson_converged=True)
         return False, -0.02, pyscf_stability._rotate_mo(mf.mo_coeff, mf.mo_occ, direction)
 
     monkeypatch.setattr(engine_stability, "internal_stability", spurious)
@@ -131,10 +132,10 @@ def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier(molybd
     to a higher root (0.84 Ha against 0.83); the engine's start spans the low pairs with
     random signs and finds PySCF's root in fewer trial rotations."""
     mf = molybdate_in_cpcm
-    reference, _, pyscf_products = lowest_rotation(mf, start="pyscf")
-    lowest, _, products = lowest_rotation(mf)
+    reference, _, pyscf_products, reference_converged = lowest_rotation(mf, start="pyscf")
+    lowest, _, products, converged = lowest_rotation(mf)
     assert reference > 0.5 and abs(lowest - reference) < 1e-4  # Davidson's tolerance
-    assert products < pyscf_products
+    assert products < pyscf_products and converged and reference_converged
 
 
 def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_in_cpcm):
@@ -149,3 +150,17 @@ def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_i
     without_response = lowest_rotation(mf)[0]
     assert abs(lowest - reference) < 2e-4  # Davidson's tolerance, different starts
     assert without_response - reference > 5e-4  # the response lowers the Hessian
+
+
+def test_an_unconverged_analysis_gives_no_verdict(monkeypatch):
+    """Davidson stopped early on a positive estimate: neither stable nor followed."""
+    mol = gto.M(atom="O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24", basis="6-31g", verbose=0)
+    mf = dft.RKS(mol, xc="pbe0").run(conv_tol=1e-11)
+    e_converged = mf.e_tot
+    monkeypatch.setattr(engine_stability, "DAVIDSON_MAX_CYCLE", 2)
+    record = check_and_follow(mf)
+    check = record["checks"][0]
+    assert not check["davidson_converged"] and check["trial_rotations"] == 2
+    assert check["lowest_eigenvalue_ha"] > 0 and not record["internal_stable"]
+    assert record["followed"] == 0 and record["verdict"].startswith("no verdict")
+    assert mf.e_tot == e_converged

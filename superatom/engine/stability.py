@@ -32,6 +32,8 @@ CURVATURE_STEP = 0.05
 
 #: PySCF's verdict: an eigenvalue below this (Hartree) is an instability.
 UNSTABLE_BELOW = -1e-5
+#: Davidson iterations (one trial rotation each) before the solve gives up.
+DAVIDSON_MAX_CYCLE = 100
 #: Weight of PySCF's all-pairs start vector in the engine's Davidson start.
 SPREAD_WEIGHT = 0.1
 #: The engine's start spans the pairs whose diagonal element lies within this factor of the
@@ -40,8 +42,8 @@ LOW_WINDOW = 1.5
 LOW_PAIRS = 32
 
 
-def internal_stability(mf, orbital_route: bool = True,
-                       start: str = "lowest") -> tuple[bool, float | None, Any]:
+def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
+                       record: dict[str, Any] | None = None) -> tuple[bool, float | None, Any]:
     """Lowest internal-rotation Hessian eigenvalue of a converged CPU SCF.
 
     PySCF's Hessian (``newton_ah.gen_g_hop_rhf`` / ``gen_g_hop_uhf``, symmetry-breaking
@@ -66,11 +68,15 @@ def internal_stability(mf, orbital_route: bool = True,
         route throughout, for comparison).
     start : {"lowest", "pyscf"}
         Davidson start vector, as above.
+    record : dict, optional
+        Receives ``trial_rotations`` and ``davidson_converged``.
 
     Returns
     -------
     stable : bool
-        No eigenvalue below -1e-5 Hartree.
+        No eigenvalue below -1e-5 Hartree. False also when the solve did not converge and
+        its last estimate lies above that (no verdict: ``mo_coeff`` is then unrotated); a
+        negative estimate is an instability even unconverged (an upper bound).
     lowest : float
         The lowest eigenvalue (Hartree) as the Davidson solver found it.
     mo_coeff : numpy.ndarray
@@ -90,8 +96,14 @@ def internal_stability(mf, orbital_route: bool = True,
     from superatom.engine.response_exchange import orbital_route_exchange
 
     with orbital_route_exchange(mf) if orbital_route else nullcontext(), _solvent_response(mf):
-        lowest, vector, _ = lowest_rotation(mf, start)
+        lowest, vector, products, converged = lowest_rotation(mf, start)
+    if record is not None:
+        record.update(trial_rotations=products, davidson_converged=converged)
     stable = not lowest < UNSTABLE_BELOW
+    if stable and not converged:
+        log.warning("stability analysis did not converge in %d trial rotations (lowest "
+                    "estimate %.6f Ha): no verdict", products, lowest)
+        return False, lowest, mf.mo_coeff
     if stable:
         return True, lowest, mf.mo_coeff
     if not _unrestricted(mf):
@@ -101,11 +113,14 @@ def internal_stability(mf, orbital_route: bool = True,
                            stability._rotate_mo(mf.mo_coeff[1], mf.mo_occ[1], vector[alpha:]))
 
 
-def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int]:
-    """``(eigenvalue Ha, unit eigenvector, trial rotations)`` of the lowest Hessian root.
+def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int, bool]:
+    """``(eigenvalue Ha, unit eigenvector, trial rotations, converged)`` of the lowest root.
 
     The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
-    Hessian-vector products (each one response build of the full system).
+    Hessian-vector products (each one response build of the full system). Not converged
+    after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last estimate: an
+    upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and reports it as
+    if converged; on [W6O19]2- in C-PCM it used all 50).
     """
     from pyscf import lib
     from pyscf.soscf import newton_ah
@@ -149,9 +164,10 @@ def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int]:
                  float(envs["max_dx_norm"]), products["n"], time.perf_counter() - began)
 
     quiet = logger.Logger(io.StringIO(), logger.WARN)
-    value, eigenvector = lib.davidson(hessian_x, vector, precondition, tol=stability.STAB_TOL,
-                                      verbose=quiet, nroots=1, callback=report)
-    return float(value), np.asarray(eigenvector), products["n"]
+    converged, values, vectors = lib.davidson1(
+        lambda xs: [hessian_x(x) for x in xs], vector, precondition, tol=stability.STAB_TOL,
+        max_cycle=DAVIDSON_MAX_CYCLE, verbose=quiet, nroots=1, callback=report)
+    return float(values[0]), np.asarray(vectors[0]), products["n"], bool(converged[0])
 
 
 def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
@@ -227,14 +243,21 @@ def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
     verdict = "no negative eigenvalue"
     while True:
         begin = time.perf_counter()
-        stable, lowest, mo_coeff = internal_stability(mf)
-        check = {"lowest_eigenvalue_ha": lowest, "pyscf_stable": bool(stable),
-                 "energy_curvature_ha": None, "analysis_s": round(time.perf_counter() - begin, 1)}
+        check: dict[str, Any] = {}
+        stable, lowest, mo_coeff = internal_stability(mf, record=check)
+        check.update(lowest_eigenvalue_ha=lowest, pyscf_stable=bool(stable),
+                     energy_curvature_ha=None,
+                     analysis_s=round(time.perf_counter() - begin, 1))
         checks.append(check)
-        log.info("internal stability analysis %d: lowest eigenvalue %s Ha (%s), %.0f s",
-                 len(checks), lowest, "stable" if stable else "unstable", check["analysis_s"])
+        log.info("internal stability analysis %d: lowest eigenvalue %s Ha (%s), %d trial "
+                 "rotations, %.0f s", len(checks), lowest, "stable" if stable else "unstable",
+                 check["trial_rotations"], check["analysis_s"])
         if stable:
             verdict = "no negative eigenvalue"
+            break
+        if not check["davidson_converged"] and not lowest < UNSTABLE_BELOW:
+            verdict = (f"no verdict: the analysis did not converge in "
+                       f"{check['trial_rotations']} trial rotations")
             break
         begin = time.perf_counter()
         curvature = energy_curvature(mf, mo_coeff)
