@@ -88,10 +88,6 @@ def presets(
               title="settings presets")
 
 
-if __name__ == "__main__":
-    app()
-
-
 def entry_point() -> None:
     """The ``superatom`` command: the app, with SIGTERM made a clean exit.
 
@@ -102,3 +98,7 @@ def entry_point() -> None:
 
     exit_on_terminate()
     app()
+
+
+if __name__ == "__main__":
+    entry_point()
