@@ -317,7 +317,8 @@ def run_scf(
     def solve(device: str) -> SCFResult:
         mf, attempts, total_cycles, guess = converge_scf(
             mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
-        stable = _stability(mf, settings, device, name) if settings.stability_check else None
+        stable = (_stability(mf, settings, device, name, chkfile, restart_from or [chkfile])
+                  if settings.stability_check else None)
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
         if stable is not None:
             result.scf_state["stability"] = stable
@@ -332,13 +333,21 @@ def run_scf(
     return result
 
 
-def _stability(mf, settings: CalcSettings, device: str, name: str) -> dict[str, Any]:
-    """Internal stability of the converged state (CPU); a followed instability must converge."""
+def _stability(mf, settings: CalcSettings, device: str, name: str, chkfile: str | None,
+               checkpoints: list[str | None]) -> dict[str, Any]:
+    """Internal stability of the converged state (CPU); a followed instability must converge.
+
+    The trial rotations go into the SCF checkpoint ``chkfile`` (if any) as they are made,
+    and those that earlier runs left in ``checkpoints`` start the solve
+    (:mod:`superatom.engine.stability_restart`).
+    """
     if device != "cpu":
         return {"internal_stable": None, "note": "stability analysis runs on the CPU path only"}
     from superatom.engine.stability import check_and_follow
+    from superatom.engine.stability_restart import TrialRotations
 
-    record = check_and_follow(mf)
+    saved = TrialRotations(chkfile, [path for path in checkpoints if path])
+    record = check_and_follow(mf, saved=saved)
     log.info("%s: internal stability %s (lowest Hessian eigenvalue %s Ha, energy curvature "
              "%s Ha, %d followed: %s)", name,
              "stable" if record["internal_stable"] else "UNSTABLE",

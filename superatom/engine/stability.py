@@ -25,6 +25,8 @@ import scipy.linalg
 from pyscf.lib import logger
 from pyscf.scf import stability
 
+from superatom.engine.stability_restart import TrialRotations
+
 log = logging.getLogger(__name__)
 
 #: Step along the reported direction (the unit eigenvector in PySCF's rotation variables).
@@ -40,10 +42,16 @@ SPREAD_WEIGHT = 0.1
 #: lowest one, and at least this many of the lowest.
 LOW_WINDOW = 1.5
 LOW_PAIRS = 32
+#: A restarted solve starts from this many of the lowest Ritz vectors of the saved subspace.
+RESTART_VECTORS = 6
+#: A trial rotation within this relative distance of the saved span takes its product from
+#: the saved products.
+IN_SPAN = 1e-8
 
 
 def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
-                       record: dict[str, Any] | None = None) -> tuple[bool, float | None, Any]:
+                       record: dict[str, Any] | None = None,
+                       saved: TrialRotations | None = None) -> tuple[bool, float | None, Any]:
     """Lowest internal-rotation Hessian eigenvalue of a converged CPU SCF.
 
     PySCF's Hessian (``newton_ah.gen_g_hop_rhf`` / ``gen_g_hop_uhf``, symmetry-breaking
@@ -69,7 +77,10 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
     start : {"lowest", "pyscf"}
         Davidson start vector, as above.
     record : dict, optional
-        Receives ``trial_rotations`` and ``davidson_converged``.
+        Receives ``trial_rotations``, ``davidson_converged`` and ``reused_rotations``.
+    saved : TrialRotations, optional
+        Keeps every trial rotation in the checkpoint and starts from those of an earlier,
+        killed analysis of the same state (:mod:`superatom.engine.stability_restart`).
 
     Returns
     -------
@@ -96,9 +107,10 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
     from superatom.engine.response_exchange import orbital_route_exchange
 
     with orbital_route_exchange(mf) if orbital_route else nullcontext(), _solvent_response(mf):
-        lowest, vector, products, converged = lowest_rotation(mf, start)
+        lowest, vector, products, converged, reused = lowest_rotation(mf, start, saved)
     if record is not None:
-        record.update(trial_rotations=products, davidson_converged=converged)
+        record.update(trial_rotations=products, davidson_converged=converged,
+                      reused_rotations=reused)
     stable = not lowest < UNSTABLE_BELOW
     if stable and not converged:
         log.warning("stability analysis did not converge in %d trial rotations (lowest "
@@ -113,11 +125,16 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
                            stability._rotate_mo(mf.mo_coeff[1], mf.mo_occ[1], vector[alpha:]))
 
 
-def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int, bool]:
-    """``(eigenvalue Ha, unit eigenvector, trial rotations, converged)`` of the lowest root.
+def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = None
+                    ) -> tuple[float, np.ndarray, int, bool, int]:
+    """``(eigenvalue Ha, unit eigenvector, trial rotations, converged, reused)`` of the
+    lowest root.
 
     The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
-    Hessian-vector products (each one response build of the full system). Not converged
+    Hessian-vector products (each one response build of the full system). With ``saved``
+    each product is kept on disk, and the saved products of an earlier analysis of the same
+    state (``reused``: how many) give the lowest Ritz vector of their span, which joins the
+    start. Not converged
     after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last estimate: an
     upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and reports it as
     if converged; on [W6O19]2- in C-PCM it used all 50).
@@ -130,9 +147,18 @@ def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int, 
     diagonal = diagonal * 2  # hop gives the vir-occ block: the Hessian is twice its real part
     products = {"n": 0}
 
+    known: tuple[np.ndarray, np.ndarray] | None = None
+
     def hessian_x(x):
+        if known is not None:  # a rotation in the saved span: its product is known
+            coefficients = known[0].T @ x
+            if np.linalg.norm(x - known[0] @ coefficients) <= IN_SPAN * np.linalg.norm(x):
+                return known[1] @ coefficients
         products["n"] += 1
-        return hop(x).real * 2
+        product = hop(x).real * 2
+        if saved is not None:
+            saved.add(x, product)
+        return product
 
     def precondition(dx, e, x0):
         shifted = diagonal - e
@@ -156,6 +182,12 @@ def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int, 
             vector += SPREAD_WEIGHT * spread / norm
     else:
         raise ValueError(f"start must be 'lowest' or 'pyscf', not {start!r}")
+    starts, reused = [vector], 0
+    if saved is not None:
+        restart = saved.ritz_start(mf, RESTART_VECTORS)
+        saved.begin(mf)
+        if restart is not None:  # go on from the saved subspace (which holds the start)
+            starts, known, reused = restart[0], restart[1:], saved.reused
     began = time.perf_counter()
 
     def report(envs):  # one line per Davidson iteration: a long analysis shows its progress
@@ -165,9 +197,17 @@ def lowest_rotation(mf, start: str = "lowest") -> tuple[float, np.ndarray, int, 
 
     quiet = logger.Logger(io.StringIO(), logger.WARN)
     converged, values, vectors = lib.davidson1(
-        lambda xs: [hessian_x(x) for x in xs], vector, precondition, tol=stability.STAB_TOL,
+        lambda xs: [hessian_x(x) for x in xs], starts, precondition, tol=stability.STAB_TOL,
         max_cycle=DAVIDSON_MAX_CYCLE, verbose=quiet, nroots=1, callback=report)
-    return float(values[0]), np.asarray(vectors[0]), products["n"], bool(converged[0])
+    value, vector = float(values[0]), np.asarray(vectors[0])
+    if reused:  # saved products are of the orbitals before the restart: check exactly
+        known = None
+        product = hessian_x(vector)
+        value = float(vector @ product / (vector @ vector))
+        residual = float(np.linalg.norm(product - value * vector) / np.linalg.norm(vector))
+        log.info("stability analysis: lowest %.6f Ha recomputed, |r| %.2e", value, residual)
+        converged[0] = converged[0] and residual < np.sqrt(stability.STAB_TOL)  # Davidson's
+    return value, vector, products["n"], bool(converged[0]), reused
 
 
 def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
@@ -221,7 +261,8 @@ def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
     return (energy(step) + energy(-step) - 2.0 * e_zero) / step**2
 
 
-def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
+def check_and_follow(mf, max_follow: int = 2, saved: TrialRotations | None = None
+                     ) -> dict[str, Any]:
     """Check ``mf`` for internal stability; follow an instability and converge again.
 
     Each analysis is logged as it ends. A negative eigenvalue is first tested against the
@@ -234,7 +275,8 @@ def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
     verdict and the wall time of each), how many instabilities were followed, the energy
     lowering (Hartree), ``verdict`` and the wall time (s). An instability followed into an
     SCF that does not converge leaves ``converged`` false on ``mf``: the caller treats it as
-    unconverged.
+    unconverged. ``saved`` keeps the trial rotations in the checkpoint, so a killed
+    analysis goes on where it stopped (:func:`internal_stability`).
     """
     start = time.perf_counter()
     checks: list[dict[str, Any]] = []
@@ -244,7 +286,7 @@ def check_and_follow(mf, max_follow: int = 2) -> dict[str, Any]:
     while True:
         begin = time.perf_counter()
         check: dict[str, Any] = {}
-        stable, lowest, mo_coeff = internal_stability(mf, record=check)
+        stable, lowest, mo_coeff = internal_stability(mf, record=check, saved=saved)
         check.update(lowest_eigenvalue_ha=lowest, pyscf_stable=bool(stable),
                      energy_curvature_ha=None,
                      analysis_s=round(time.perf_counter() - begin, 1))
