@@ -346,7 +346,7 @@ def _stability(mf, settings: CalcSettings, device: str, name: str, chkfile: str 
     from superatom.engine.stability import check_and_follow
     from superatom.engine.stability_restart import TrialRotations
 
-    saved = TrialRotations(chkfile, [path for path in checkpoints if path])
+    saved = TrialRotations(chkfile, checkpoints)
     record = check_and_follow(mf, saved=saved)
     log.info("%s: internal stability %s (lowest Hessian eigenvalue %s Ha, energy curvature "
              "%s Ha, %d followed: %s)", name,

@@ -132,12 +132,12 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
 
     The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
     Hessian-vector products (each one response build of the full system). With ``saved``
-    each product is kept on disk, and the saved products of an earlier analysis of the same
-    state (``reused``: how many) give the lowest Ritz vector of their span, which joins the
-    start. Not converged
-    after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last estimate: an
-    upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and reports it as
-    if converged; on [W6O19]2- in C-PCM it used all 50).
+    each product is kept on disk; the saved products of an earlier analysis of the same
+    state (``reused``: how many) replace the start by the lowest Ritz vectors of their span,
+    give the product of any rotation in it, and one exact product checks the final root.
+    Not converged after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last
+    estimate: an upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and
+    reports it as if converged; on [W6O19]2- in C-PCM it used all 50).
     """
     from pyscf import lib
     from pyscf.soscf import newton_ah

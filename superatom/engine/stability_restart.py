@@ -48,7 +48,7 @@ class TrialRotations:
         The running SCF's checkpoint (``mf.chkfile``); None keeps nothing.
     sources : list of str
         Checkpoints of earlier runs of the same input (newest first; ``path`` itself may be
-        one: it is read before it is written); missing or foreign files are skipped.
+        one: it is read before it is written); None, missing or foreign files are skipped.
 
     Examples
     --------
@@ -65,7 +65,7 @@ class TrialRotations:
     (True, True)
     """
 
-    def __init__(self, path: str | None, sources: list[str]):
+    def __init__(self, path: str | None, sources: list[str | None]):
         self.path = path
         self.sources = [source for source in sources if source]
         self.count = 0
@@ -138,7 +138,11 @@ class TrialRotations:
 
 
 def _read_pairs(path: str, mf) -> tuple[list, list] | None:
-    """Saved pairs of ``path`` taken into the orbitals of ``mf``, or None if unusable."""
+    """Saved pairs of ``path`` taken into the orbitals of ``mf``, or None if unusable.
+
+    The pairs themselves (up to hundreds of MB on a unit) are read only once the saved
+    state is known to be the state of ``mf``.
+    """
     if not os.path.isfile(path):
         return None
     import h5py
@@ -148,17 +152,34 @@ def _read_pairs(path: str, mf) -> tuple[list, list] | None:
             if GROUP not in handle:
                 return None
             group = handle[GROUP]
-            e_tot = float(group.attrs["e_tot"])
-            coeff = np.asarray(group["mo_coeff"])
-            occ = np.asarray(group["mo_occ"])
-            count = len(group["x"]) if "x" in group else 0
+            maps = _space_maps(float(group.attrs["e_tot"]), np.asarray(group["mo_coeff"]),
+                               np.asarray(group["mo_occ"]), mf)
+            count = len(group["x"]) if maps is not None and "x" in group else 0
             pairs = [(np.asarray(group[f"x/{i}"]), np.asarray(group[f"hx/{i}"]))
                      for i in range(count) if f"hx/{i}" in group]
     except (OSError, KeyError, ValueError):  # torn, locked or foreign file
         return None
+    if not pairs or pairs[0][0].size != sum(v.shape[0] * o.shape[0] for v, o in maps):
+        return None
+
+    def transform(vector: np.ndarray) -> np.ndarray:
+        parts, offset = [], 0
+        for virtual, occupied in maps:
+            size = virtual.shape[0] * occupied.shape[0]
+            block = vector[offset:offset + size].reshape(virtual.shape[0], occupied.shape[0])
+            parts.append((virtual.T @ block @ occupied).ravel())
+            offset += size
+        return np.concatenate(parts)
+
+    return [transform(x) for x, _ in pairs], [transform(hx) for _, hx in pairs]
+
+
+def _space_maps(e_tot: float, coeff: np.ndarray, occ: np.ndarray, mf) -> list | None:
+    """Per spin ``(Uv, Uo)`` from the saved orbitals to those of ``mf``, or None if the
+    saved state is another one (energy, shape, occupations or spaces differ)."""
     now_coeff, now_occ = np.asarray(mf.mo_coeff), np.asarray(mf.mo_occ)
-    if (not pairs or abs(e_tot - float(mf.e_tot)) > SAME_ENERGY
-            or coeff.shape != now_coeff.shape or not np.array_equal(occ > 0, now_occ > 0)):
+    if (abs(e_tot - float(mf.e_tot)) > SAME_ENERGY or coeff.shape != now_coeff.shape
+            or not np.array_equal(occ > 0, now_occ > 0)):
         return None
     overlap = mf.get_ovlp()
     spins = [(coeff, occ, now_coeff, now_occ)] if occ.ndim == 1 else list(
@@ -171,16 +192,4 @@ def _read_pairs(path: str, mf) -> tuple[list, list] | None:
             if np.abs(block.T @ block - np.eye(block.shape[1])).max() > SAME_SPACE:
                 return None
         maps.append((virtual, occupied))
-
-    def transform(vector: np.ndarray) -> np.ndarray:
-        parts, offset = [], 0
-        for virtual, occupied in maps:
-            size = virtual.shape[0] * occupied.shape[0]
-            block = vector[offset:offset + size].reshape(virtual.shape[0], occupied.shape[0])
-            parts.append((virtual.T @ block @ occupied).ravel())
-            offset += size
-        return np.concatenate(parts)
-
-    if pairs[0][0].size != sum(v.shape[0] * o.shape[0] for v, o in maps):
-        return None
-    return [transform(x) for x, _ in pairs], [transform(hx) for _, hx in pairs]
+    return maps
