@@ -105,8 +105,11 @@ def test_an_ecp_pyscf_cannot_find_is_an_error_not_an_all_electron_atom():
     # a basis found without its ECP (def2-svp lanthanides from basis-set-exchange) is refused
     with pytest.raises(InputError, match="no ECP for Nd"):
         basis_plan(["Nd", "F"], load_preset("fast", ecp="def2-svp"))
-    with pytest.raises(InputError, match="for Lu"):
-        basis_plan(["Lu"], load_preset("fast"))
+    # Lu: in neither PySCF ECP library; its def2 ECP comes from basis-set-exchange
+    assert basis_plan(["Lu", "F"], load_preset("fast")) == (
+        {"Lu": "def2-svp", "F": "def2-svp"}, {"Lu": "bse:def2-svp"})
+    with pytest.raises(InputError, match="no ECP for Lu"):  # only the basis's own ECP is taken
+        basis_plan(["Lu"], load_preset("fast", ecp="def2-svp"))
 
 
 def test_multiplicity_below_the_4f_spins_is_refused():

@@ -22,21 +22,17 @@ Examples
 from __future__ import annotations
 
 import copy
-import re
 from functools import lru_cache
 
-from packaging.version import Version
-
 from superatom.engine.checks import disable_pyscf_eval
+from superatom.engine.exchange_ecp import exchange_text
 from superatom.errors import InputError
 from superatom.structures.chem import LANTHANIDES, ln_f_count
 
-MIN_BSE = "0.12"  # first basis-set-exchange release with the lcecp sets
 LARGE_CORE_PREFIX = "lcecp-1-"
 #: def2 orbital bases and the zeta of the large-core set that matches them
 _ZETA = {"def2-sv(p)": "sv(p)", "def2-svp": "svp", "def2-tzvp": "tzvp", "def2-tzvpp": "tzvpp",
          "def2-qzvp": "qzvp", "def2-qzvpp": "qzvpp"}
-_ECP_BLOCK = re.compile(r"^ECP\s*$", flags=re.MULTILINE)
 
 
 def large_core_name(basis: str) -> str:
@@ -93,18 +89,6 @@ def check_pyscf_core(element: str) -> None:
                          f"for {element}") from None
 
 
-def _bse():
-    try:
-        import basis_set_exchange
-    except ImportError:
-        raise InputError("ln_core=4f-in-core needs the 'basis-set-exchange' package: "
-                         f"pip install 'basis-set-exchange>={MIN_BSE}'") from None
-    if Version(basis_set_exchange.version()) < Version(MIN_BSE):
-        raise InputError(f"basis-set-exchange {basis_set_exchange.version()} has no lcecp sets: "
-                         f"pip install 'basis-set-exchange>={MIN_BSE}'")
-    return basis_set_exchange
-
-
 @lru_cache(maxsize=64)
 def _parsed(name: str, element: str) -> tuple[list, list]:
     from pyscf import gto
@@ -112,16 +96,14 @@ def _parsed(name: str, element: str) -> tuple[list, list]:
     if element not in LANTHANIDES:
         raise InputError(f"{name} is a lanthanide set: {element} is not a lanthanide")
     try:
-        text = _bse().get_basis(name, elements=[element], fmt="nwchem", header=False)
-    except KeyError as err:
-        raise InputError(f"basis-set-exchange has no {name} for {element} ({err.args[0]}): "
-                         "set ln_core=small") from None
-    parts = _ECP_BLOCK.split(text)
-    if len(parts) != 2:
+        basis_text, ecp_text = exchange_text(name, element, "ln_core=4f-in-core")
+    except InputError as err:
+        raise InputError(f"{err}; set ln_core=small") from None
+    if not ecp_text.strip():
         raise InputError(f"basis-set-exchange's {name} for {element} has no ECP block: "
                          "set ln_core=small")
     disable_pyscf_eval()  # the text holds numbers only; never evaluate it
-    return gto.basis.parse(parts[0], element), gto.basis.parse_ecp(parts[1], element)
+    return gto.basis.parse(basis_text, element), gto.basis.parse_ecp(ecp_text, element)
 
 
 def large_core_data(name: str, element: str) -> tuple[list, list]:

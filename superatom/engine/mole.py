@@ -10,6 +10,12 @@ from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
 from superatom.engine.checks import _basis_has, check_basis_names, check_physics, ecp_name
+from superatom.engine.exchange_ecp import (
+    EXCHANGE_PREFIX,
+    exchange_ecp,
+    exchange_ecp_name,
+    has_exchange_ecp,
+)
 from superatom.engine.large_core import (
     LARGE_CORE_PREFIX,
     large_core_data,
@@ -47,8 +53,11 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
 
     Elements beyond Kr get the basis's own ECP (``ecp='auto'``); an element the main basis
     lacks, or has no ECP for (Ce-Yb in def2), gets ``settings.fallback_basis`` with its
-    matching ECP. With ``ln_core='4f-in-core'`` every lanthanide gets the trivalent
-    large-core set ``lcecp-1-<zeta>`` (basis and ECP). An element beyond Kr left without an
+    matching ECP. An element neither has an ECP for in PySCF's library (Lu in def2 and
+    ``stuttgart_rsc``) keeps the main basis, with that basis's ECP from basis-set-exchange
+    (``bse:<basis>``, :mod:`superatom.engine.exchange_ecp`; only with ``ecp='auto'``).
+    With ``ln_core='4f-in-core'`` every lanthanide gets the trivalent large-core set
+    ``lcecp-1-<zeta>`` (basis and ECP). An element beyond Kr left without an
     ECP (unless ``ecp`` is None: all-electron) and an element no basis covers are
     :class:`InputError`.
 
@@ -60,6 +69,8 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
     ('def2-svp', 'def2-svp', 'stuttgart_rsc')
     >>> basis_plan(["Nd", "O"], load_preset("fast", ln_core="4f-in-core"))[1]
     {'Nd': 'lcecp-1-svp'}
+    >>> basis_plan(["Lu", "O"], load_preset("fast"))
+    ({'Lu': 'def2-svp', 'O': 'def2-svp'}, {'Lu': 'bse:def2-svp'})
     """
     from pymatgen.core import Element
 
@@ -79,8 +90,14 @@ def basis_plan(elements: list[str], settings: CalcSettings) -> tuple[dict, dict]
                 f"functions for {symbol}: choose another basis with --set basis=..."
             )
         if needs_ecp:  # a basis without its ECP would quietly run the atom all-electron
-            candidates = [name for name in candidates
-                          if _ecp_has(_ecp_name(name, settings), symbol)]
+            with_ecp = [name for name in candidates
+                        if _ecp_has(_ecp_name(name, settings), symbol)]
+            if (not with_ecp and settings.ecp == "auto" and settings.basis in candidates
+                    and has_exchange_ecp(settings.basis, symbol)):
+                basis[symbol] = settings.basis
+                ecp[symbol] = exchange_ecp_name(settings.basis)
+                continue
+            candidates = with_ecp
             if not candidates:
                 raise InputError(
                     f"no ECP for {symbol} in '{_ecp_name(settings.basis, settings)}' or "
@@ -111,11 +128,15 @@ def scf_multiplicity(molecule: Molecule, settings: CalcSettings) -> int:
 
 
 def _basis_data(names: dict[str, str], ecp_names: dict[str, str]) -> tuple[dict, dict]:
-    """Names PySCF loads itself stay names; large-core sets come from basis-set-exchange."""
+    """Names PySCF loads itself stay names; large-core sets and ``bse:`` ECPs come from
+    basis-set-exchange."""
     basis, ecp = dict(names), dict(ecp_names)
     for symbol, name in names.items():
         if name.startswith(LARGE_CORE_PREFIX):
             basis[symbol], ecp[symbol] = large_core_data(name, symbol)
+    for symbol, name in ecp_names.items():
+        if name.startswith(EXCHANGE_PREFIX):
+            ecp[symbol] = exchange_ecp(name, symbol)
     return basis, ecp
 
 
@@ -126,11 +147,15 @@ def expected_core_electrons(symbol: str, ecp_name: str | None) -> int:
     --------
     >>> expected_core_electrons("W", "def2-svp"), expected_core_electrons("Nd", "lcecp-1-svp")
     (60, 49)
+    >>> expected_core_electrons("Lu", "bse:def2-svp")
+    28
     """
     if ecp_name is None:
         return 0
     if ecp_name.startswith(LARGE_CORE_PREFIX):
         return large_core_electrons(symbol)
+    if ecp_name.startswith(EXCHANGE_PREFIX):
+        return int(exchange_ecp(ecp_name, symbol)[0])
     from pyscf import gto
 
     return int(gto.basis.load_ecp(ecp_name, symbol)[0])
