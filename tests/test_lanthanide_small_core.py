@@ -15,7 +15,7 @@ from pyscf import dft, gto
 
 from superatom.calc_settings import load_preset
 from superatom.engine import build_mole
-from superatom.engine.scf import atomic_guess, explicit_4f_atoms
+from superatom.engine.scf import atomic_guess, default_guess, explicit_4f_atoms
 from superatom.workflows.frontier import compute_frontier
 
 pytest.importorskip("basis_set_exchange")
@@ -69,9 +69,14 @@ def test_atomic_guess_starts_near_the_ground_state_and_minao_does_not():
     assert probe.energy_tot(minao) - mf.e_tot > 100.0  # why minao is not used here
 
 
-def test_4f_in_core_and_la_keep_their_guesses():
-    la = Molecule(["La", "F", "F", "F"], LUF3)
-    assert explicit_4f_atoms(build_mole(la, load_preset("fast"))) == []
+def test_guess_per_core_and_shell():
+    lu = build_mole(lu_fluoride(), load_preset("fast"))
+    assert default_guess(lu) == "atom"
+    la = build_mole(Molecule(["La", "F", "F", "F"], LUF3), load_preset("fast"))
+    assert explicit_4f_atoms(la) == [] and default_guess(la) == "minao"
     nd = Molecule(["Nd", "F", "F", "F"], LUF3, spin_multiplicity=4)
-    assert explicit_4f_atoms(build_mole(nd, load_preset("fast"))) == ["Nd"]
-    assert explicit_4f_atoms(build_mole(nd, load_preset("fast", ln_core="4f-in-core"))) == []
+    small = build_mole(nd, load_preset("fast"))
+    # open 4f shell: explicit, but minao stays (the spin-averaged atomic start ended higher)
+    assert explicit_4f_atoms(small) == ["Nd"] and default_guess(small) == "minao"
+    in_core = build_mole(nd, load_preset("fast", ln_core="4f-in-core"))
+    assert explicit_4f_atoms(in_core) == [] and default_guess(in_core) == "sap"

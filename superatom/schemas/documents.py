@@ -253,8 +253,8 @@ class FrontierOrbitalDoc(SystemRecord):
 
     converged: bool
     scf_guess: str = Field(
-        "minao", description="'minao', 'atom' (atomic SCF densities: lanthanides with "
-        "explicit 4f), 'sap', 'superposition' (of monomers), 'checkpoint' or 'user'"
+        "minao", description="'minao', 'atom' (atomic SCF densities: closed shells with "
+        "explicit-4f lanthanides), 'sap', 'superposition' (of monomers), 'checkpoint' or 'user'"
     )
     scf_cycles: int
     scf_attempts: list[dict[str, Any]]
