@@ -80,3 +80,14 @@ def test_guess_per_core_and_shell():
     assert explicit_4f_atoms(small) == ["Nd"] and default_guess(small) == "minao"
     in_core = build_mole(nd, load_preset("fast", ln_core="4f-in-core"))
     assert explicit_4f_atoms(in_core) == [] and default_guess(in_core) == "sap"
+
+
+def test_lu_small_core_passes_the_gpu_guards():
+    from superatom.engine.gpu_checks import gpu_basis_problem
+
+    for preset in ("screening", "production"):
+        settings = load_preset(preset)
+        mol = build_mole(lu_fluoride(), settings)
+        assert mol.atom_nelec_core(0) == 28
+        assert gpu_basis_problem(mol, settings) is None
+        assert int(np.max(mol._ecpbas[:, 1])) == 4  # ECP28MWB projectors up to g: allowed
