@@ -95,7 +95,5 @@ def has_exchange_ecp(basis: str, element: str) -> bool:
     """
     try:
         return bool(exchange_ecp(exchange_ecp_name(basis), element)[0])
-    except InputError:
-        return False
-    except Exception:  # a set basis-set-exchange cannot write for this element
+    except Exception:  # InputError, or a set basis-set-exchange cannot write for the element
         return False

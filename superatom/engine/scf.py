@@ -429,10 +429,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     ``progress`` as in :func:`run_scf`.
 
     The starting guess is the first of ``restart_from`` (default: ``chkfile``) that
-    :func:`read_checkpoint` accepts, else ``initial_dm``, else PySCF's minao guess: the
-    atomic-SCF guess for a closed shell where a lanthanide keeps its 4f shell in the valence
-    (:func:`explicit_4f_atoms`), SAP where minao does not know an atom's core
-    (:func:`minao_guess_available`). On the CPU
+    :func:`read_checkpoint` accepts, else ``initial_dm``, else :func:`default_guess`:
+    PySCF's minao guess, the atomic-SCF guess for a closed shell whose lanthanides keep their
+    4f shell in the valence, SAP where minao does not know an atom's core. On the CPU
     with density fitting a guess is carried with its natural orbitals
     (:func:`superatom.engine.guess.with_natural_orbitals`): the same density, and the first
     exchange build takes the occupied-orbital route instead of the ``nao**3`` one.
