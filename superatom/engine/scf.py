@@ -443,16 +443,17 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     """
     mf = make_scf(mol, settings, device)
     potential = LastPotential.install(mf) if device == "cpu" else None
-    dm = initial_dm
-    guess = default_guess(mol) if dm is None else "initial_dm"
-    if guess in _GUESS_DENSITIES:
-        dm = _GUESS_DENSITIES[guess](mol)
+    dm, guess = initial_dm, "initial_dm"
     for candidate in restart_from if restart_from is not None else [chkfile]:
         orbitals = read_checkpoint(candidate, mol) if candidate else None
         if orbitals is not None:  # restart after a walltime kill or a crash
             dm = mf.make_rdm1(*orbitals)
             guess = "checkpoint"
             break
+    if dm is None:  # computed only when nothing better is at hand
+        guess = default_guess(mol)
+        if guess in _GUESS_DENSITIES:
+            dm = _GUESS_DENSITIES[guess](mol)
     if chkfile:
         mf.chkfile = chkfile
     if device == "cpu" and settings.density_fit:  # first Fock build on the orbital route
@@ -588,11 +589,10 @@ def explicit_4f_atoms(mol) -> list[str]:
     ...                         ecp="def2-svp", charge=2, verbose=0))
     []
     """
-    found = {mol.atom_pure_symbol(i) for i in range(mol.natm)
-             if mol.atom_pure_symbol(i) in LANTHANIDES
-             and ln_f_count(mol.atom_pure_symbol(i)) > 0
-             and mol.atom_nelec_core(i) < large_core_electrons(mol.atom_pure_symbol(i))}
-    return sorted(found)
+    atoms = [(mol.atom_pure_symbol(i), mol.atom_nelec_core(i)) for i in range(mol.natm)]
+    return sorted({symbol for symbol, core in atoms
+                   if symbol in LANTHANIDES and ln_f_count(symbol) > 0
+                   and core < large_core_electrons(symbol)})
 
 
 def atomic_guess(mol) -> np.ndarray:
