@@ -288,9 +288,14 @@ def test_docs_page_is_rendered_from_stored_rows(tmp_path, monkeypatch):
 
 def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
     """The Keggin Delta-SCF check on a real anion (OH-, def2-SVP, seconds): the detached
-    radical runs as UKS with <S^2> near 0.75 and the energy is E(OH) - E(OH-) of the two
-    stored results; a contaminated or restricted 'radical' fails the row."""
+    radical runs as UKS with <S^2> near 0.75, starts from the anion's density and reaches the
+    default guess's state, and the energy is E(OH) - E(OH-) of the two stored results; a
+    contaminated or restricted 'radical' fails the row."""
     from types import SimpleNamespace
+
+    from pymatgen.core import Molecule
+
+    from superatom.workflows.frontier import compute_frontier
 
     calc = checks.Calculations(device="cpu")
     value, detail, ok = checks._detachment("OH-")(calc)
@@ -299,6 +304,13 @@ def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
                           checks.validation_system("OH-"))})))
     assert (anion.spin_treatment, radical.spin_treatment) == ("RKS", "UKS")
     assert radical.charge == 0 and radical.multiplicity == 2
+    # the radical starts from its anion's density and ends where the default guess ends
+    assert radical.scf_guess == "initial_dm"
+    settings = calc._settings("gas", {})
+    default = compute_frontier(checks._detached(Molecule.from_dict(anion.molecule)), settings)
+    assert default.scf_guess == "minao" and default.input_hash == radical.input_hash
+    assert radical.e_tot_ev == pytest.approx(default.e_tot_ev, abs=1e-4)
+    assert radical.homo_ev == pytest.approx(default.homo_ev, abs=1e-3)
     assert value == pytest.approx(radical.e_tot_ev - anion.e_tot_ev)
     assert ok and abs(radical.spin_square - 0.75) < 0.01 and "UKS <S^2> 0.75" in detail
 
