@@ -301,18 +301,21 @@ def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
     value, detail, ok = checks._detachment("OH-")(calc)
     anion, radical = (calc.dft(n, "gas", **m) for n, m in
                       (("OH-", {}), ("OH- - e", {"molecule": checks._detached(
-                          checks.validation_system("OH-"))})))
+                          checks.validation_system("OH-")), "stability_check": True})))
     assert (anion.spin_treatment, radical.spin_treatment) == ("RKS", "UKS")
     assert radical.charge == 0 and radical.multiplicity == 2
-    # the radical starts from its anion's density and ends where the default guess ends
+    # the radical starts from its anion's density, is checked for internal stability (a
+    # 2-Pi hole in a degenerate pair) and ends where the default guess ends
     assert radical.scf_guess == "initial_dm"
-    settings = calc._settings("gas", {})
+    assert radical.scf_state["stability"]["internal_stable"] is True
+    settings = calc._settings("gas", {"stability_check": True})
     default = compute_frontier(checks._detached(Molecule.from_dict(anion.molecule)), settings)
     assert default.scf_guess == "minao" and default.input_hash == radical.input_hash
     assert radical.e_tot_ev == pytest.approx(default.e_tot_ev, abs=1e-4)
     assert radical.homo_ev == pytest.approx(default.homo_ev, abs=1e-3)
     assert value == pytest.approx(radical.e_tot_ev - anion.e_tot_ev)
     assert ok and abs(radical.spin_square - 0.75) < 0.01 and "UKS <S^2> 0.75" in detail
+    assert "stable;" in detail
 
     class Pair:
         def __init__(self, radical):
@@ -321,10 +324,17 @@ def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
         def detached_pair(self, name):
             return SimpleNamespace(homo_ev=-2.0), self.radical, 1.9
 
-    mixed = SimpleNamespace(spin_treatment="UKS", spin_square=1.10)
-    restricted = SimpleNamespace(spin_treatment="RKS", spin_square=None)
+    mixed = SimpleNamespace(spin_treatment="UKS", spin_square=1.10, scf_state={})
+    restricted = SimpleNamespace(spin_treatment="RKS", spin_square=None, scf_state={})
+    saddle = SimpleNamespace(spin_treatment="UKS", spin_square=0.76,
+                             scf_state={"stability": {"internal_stable": False}})
+    no_verdict = SimpleNamespace(spin_treatment="UKS", spin_square=0.76,
+                                 scf_state={"stability": {"internal_stable": None}})
     assert not checks._detachment("PW12O40")(Pair(mixed))[2]
     assert not checks._detachment("PW12O40")(Pair(restricted))[2]
+    assert not checks._detachment("PW12O40")(Pair(saddle))[2]
+    value, detail, ok = checks._detachment("PW12O40")(Pair(no_verdict))  # a GPU run
+    assert ok and "no stability verdict" in detail
     # the value alone would pass: the spin state is what fails it
     assert judge(reference("dft-pw12-detachment"), 1.9)
 

@@ -60,7 +60,8 @@ _WANG = ("photoelectron spectra of free alpha-[PM12O40]3- (M = Mo, W) from elect
 _WANG_ADE = (_WANG + "; adiabatic detachment energies 1.7 eV (PMo12) and 2.1 eV (PW12), i.e. "
              "the electron affinities of [PM12O40]2-")
 _DELTA_SCF = ("vertical Delta-SCF E([PM12O40]2-) - E([PM12O40]3-) at the 3- geometry, gas phase "
-              "as in the measurement; the 2- radical as a UKS doublet (<S^2> within 0.1 of 0.75)")
+              "as in the measurement; the 2- radical as a UKS doublet (<S^2> within 0.1 of 0.75) "
+              "at a minimum (internal stability check, from the anion's density)")
 _ADE_TOLERANCE = (
     "+-0.4 eV: a vertical detachment energy (no relaxation of the 2- anion) lies above the "
     "adiabatic one, and the onset from which an ADE of a broad band is read is uncertain by "
