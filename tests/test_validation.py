@@ -290,7 +290,7 @@ def test_detachment_radical_is_a_uks_doublet_and_contamination_fails():
     """The Keggin Delta-SCF check on a real anion (OH-, def2-SVP, seconds): the detached
     radical runs as UKS with <S^2> near 0.75, starts from the anion's density and reaches the
     default guess's state, and the energy is E(OH) - E(OH-) of the two stored results; a
-    contaminated or restricted 'radical' fails the row."""
+    contaminated, restricted or saddle-point 'radical' fails the row."""
     from types import SimpleNamespace
 
     from pymatgen.core import Molecule

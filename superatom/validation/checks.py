@@ -130,9 +130,9 @@ class Calculations:
         SCF if this result is not stored yet and it has the same geometry and basis
         (:func:`~superatom.workflows.guesses.fits`; otherwise it is ignored). The charge may
         differ: the detached radical starts from its anion's density, one electron too many,
-        which the first diagonalisation drops (WO4-: 66 cycles against 72 from minao, MoO4-:
-        43 against 55, the same state; taking the electron out of the anion's degenerate HOMO
-        instead led WO4- to a state 8 meV higher).
+        which the first diagonalisation drops (``benchmarks/detached_start.py``: [WO4]- 66
+        cycles against 72 from minao, [MoO4]- 43 against 55, each to the state minao
+        reaches).
         """
         settings = self._settings(preset, overrides)
         mol = molecule if molecule is not None else validation_system(name)
@@ -186,8 +186,9 @@ class Calculations:
 
         The radical starts from the anion's density and runs with the internal stability
         check: a hole in a degenerate HOMO set has several aufbau UKS doublets, some of them
-        saddle points ([WO4]-: 8 and 55 meV above the lowest), and the check follows a
-        saddle down to the minimum that Delta-SCF wants."""
+        saddle points ([WO4]-: 8 and 55 meV above the lowest; [MoO4]- from minao or its
+        anion stops 5 meV up), and the check follows a saddle down to the minimum that
+        Delta-SCF wants."""
         anion = self.dft(name, preset, start_from=self.stored(name, "screening", **overrides),
                          **overrides)
         mol = Molecule.from_dict(anion.molecule)
