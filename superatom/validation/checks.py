@@ -287,9 +287,11 @@ def _continuum_screening(calc: Calculations):
 
 
 def _oh_detachment(calc: Calculations):
-    value = calc.detachment("OH-", grids_level=3, basis="def2-svpd", ecp=None)
-    homo = calc.dft("OH-", "gas", grids_level=3, basis="def2-svpd", ecp=None).homo_ev
-    return value, f"Delta-SCF {value:.2f} eV; -e_HOMO(OH-) would give {-homo:.2f} eV", True
+    anion, radical, value = calc.detached_pair("OH-", grids_level=3, basis="def2-svpd",
+                                               ecp=None)
+    stability, minimum = _stability_text(radical)
+    return value, (f"Delta-SCF {value:.2f} eV (OH {stability}); -e_HOMO(OH-) would give "
+                   f"{-anion.homo_ev:.2f} eV"), minimum
 
 
 def _homo_offset(calc: Calculations):
