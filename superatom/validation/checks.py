@@ -176,10 +176,6 @@ class Calculations:
         stored = self.store.query_one({"uuid": uuid}, load=True)
         return model.model_validate(with_arrays(self.store, stored["output"]))
 
-    def detachment(self, name: str, preset: str = "gas", **overrides) -> float:
-        """Vertical Delta-SCF detachment energy E(N-1) - E(N) in eV (same geometry)."""
-        return self.detached_pair(name, preset, **overrides)[2]
-
     def detached_pair(self, name: str, preset: str = "gas", **overrides):
         """``(anion doc, detached doc, E(N-1) - E(N) in eV)`` at the anion's geometry; the
         detached system has the lowest spin (a doublet, UKS, for a closed-shell anion).
@@ -309,8 +305,7 @@ MAX_SPIN_CONTAMINATION = 0.1  # above this the UKS "doublet" is a doublet-quarte
 def _stability_text(doc) -> tuple[str, bool]:
     """How a result's internal stability check ended, and whether that allows a pass (a
     saddle point fails; no verdict, e.g. on the GPU path, does not)."""
-    stable = ((getattr(doc, "scf_state", None) or {}).get("stability") or {}).get(
-        "internal_stable")
+    stable = doc.scf_state.get("stability", {}).get("internal_stable")
     text = {True: "stable", False: "saddle point"}.get(stable, "no stability verdict")
     return text, stable is not False
 
