@@ -46,6 +46,7 @@ from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_sur
 from superatom.engine.large_core import large_core_electrons
 from superatom.engine.memory import memory_budget_mb, memory_plan
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
+from superatom.engine.stall import STALL_FLOOR_FACTOR, DIISStalled, StallWatch
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 from superatom.structures.chem import LANTHANIDES, ln_f_count
 
@@ -271,7 +272,9 @@ def run_scf(
     (:func:`hard_scf_reason`) is first taken to 1e-5 Ha with level shift + damping (recorded
     as the ``preconverge`` attempt), then plain DIIS converges it. An unconverged SCF is
     retried from its last density with level shift + damping, then with second-order
-    (Newton) SCF; if every rung fails,
+    (Newton) SCF; a DIIS whose orbital gradient has stopped falling
+    (:mod:`superatom.engine.stall`) goes to Newton at once, its attempt recording why
+    (``stalled``); if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
 
     The device is decided here, on the machine that runs the job. SMD with ECP atoms and
@@ -464,7 +467,12 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     total_cycles = 0
     converged = False
     version = _gpu4pyscf_version(device)
-    for requested in _ladder(settings, mol, preconverge, restarted=guess == "checkpoint"):
+    ladder = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
+    watch_stall = any(requested["name"] == "newton" for requested in ladder)
+    skip_to = None  # a stalled DIIS goes straight to Newton
+    for requested in ladder:
+        if skip_to is not None and requested["name"] != skip_to:
+            continue
         rung = effective_rung(requested, device, settings.solvent, version)
         mf.level_shift = rung["level_shift"]
         mf.damp = rung["damp"]
@@ -480,21 +488,31 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                              "e_tot": None, "wall_s": 0.0, "note": "not available"})
             continue
         cycles = {"n": 0}
+        watch = (StallWatch(floor=STALL_FLOOR_FACTOR * _gradient_tolerance(mf))
+                 if watch_stall and requested["name"] == "diis" else None)
 
-        def count(envs, cycles=cycles, before=total_cycles):
+        def count(envs, cycles=cycles, before=total_cycles, watch=watch):
             cycles["n"] += 1
             _report_cycle(before + cycles["n"], envs, progress)
+            if watch is not None:
+                watch.check(envs)
 
         solver.callback = count
         rung_start = time.perf_counter()
         builds_before = potential.builds if potential is not None else 0
-        energy = solver.kernel(dm0=dm)
-        converged = bool(solver.converged)
+        stalled = None
+        try:
+            energy = solver.kernel(dm0=dm)
+            converged = bool(solver.converged)
+        except DIISStalled as stall:
+            stalled, energy, converged, skip_to = stall, stall.e_tot, False, "newton"
+            log.info("DIIS stalled (%s): Newton takes over", stall.reason)
         attempts.append({
             "solver": rung["name"],
             **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
             **{key: requested[key] for key in ("conv_tol", "reason", "restart")
                if key in requested},
+            **({"stalled": stalled.reason} if stalled is not None else {}),
             "cycles": cycles["n"],
             **({"fock_builds": potential.builds - builds_before} if potential else {}),
             "converged": converged,
@@ -509,7 +527,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                 for attr in ("mo_energy", "mo_occ", "mo_coeff", "e_tot", "converged"):
                     setattr(mf, attr, getattr(solver, attr))
             break
-        dm = solver.make_rdm1()
+        dm = (solver.make_rdm1() if stalled is None
+              else mf.make_rdm1(stalled.mo_coeff, stalled.mo_occ))
     if not converged:
         raise SCFNotConvergedError(
             f"SCF of {name} did not converge after "
@@ -521,6 +540,11 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+def _gradient_tolerance(mf) -> float:
+    """The orbital-gradient tolerance PySCF's kernel applies (default ``sqrt(conv_tol)``)."""
+    return float(mf.conv_tol_grad or np.sqrt(mf.conv_tol))
 
 
 def memory_record(mf) -> dict[str, Any]:
@@ -631,8 +655,9 @@ def _gpu_memory_record(mf, mol, settings: CalcSettings) -> dict[str, Any]:
 def _report_cycle(cycle: int, envs: dict, progress) -> None:
     energy = float(envs.get("e_tot", float("nan")))
     delta = energy - float(envs.get("last_hf_e", float("nan")))
-    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha", cycle, energy, delta,
-             extra={"scf_cycle": (cycle, energy, delta)})
+    gradient = float(envs.get("norm_gorb", float("nan")))
+    log.info("SCF cycle %3d  E = %.10f Ha  dE = %+.3e Ha  |g| = %.2e", cycle, energy, delta,
+             gradient, extra={"scf_cycle": (cycle, energy, delta)})
     if progress is not None:
         progress(cycle, energy, delta)
 
