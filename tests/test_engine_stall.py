@@ -7,8 +7,10 @@ import pytest
 
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
-from superatom.engine.stall import STALL_WINDOW, stall_reason
+from superatom.engine import scf as engine_scf
+from superatom.engine.stall import STALL_WINDOW, StallWatch, stall_reason
 from superatom.validation.checks import _detached, validation_system
+from tests.molecules import oxygen_triplet
 
 
 def test_a_steady_decrease_is_not_a_stall_and_a_plateau_is():
@@ -55,3 +57,36 @@ def test_stalled_diis_goes_to_newton_and_reaches_the_plain_diis_minimum(
     # sits in a near-degenerate set: both runs are converged, not to the same digits)
     np.testing.assert_allclose(np.sort(watched.mo_energy, axis=None),
                                np.sort(plain.mo_energy, axis=None), atol=1e-4)
+
+
+@pytest.fixture
+def hair_trigger(monkeypatch):
+    """A stall watch that calls any DIIS stalled after 3 cycles (gain 1e-6)."""
+    monkeypatch.setattr(engine_scf, "StallWatch",
+                        lambda floor: StallWatch(window=2, gain=1e-6, near=10.0))
+
+
+def test_a_stall_hands_over_to_newton_and_keeps_the_energy(hair_trigger):
+    settings = load_preset("fast", device="cpu")
+    reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
+                                                      fallback_ladder=False))
+    result = run_scf(oxygen_triplet(), settings)
+    assert [a["solver"] for a in result.attempts] == ["diis", "newton"]
+    assert result.attempts[0]["cycles"] == 3 and "stalled" in result.attempts[0]
+    assert abs(result.e_tot - reference.e_tot) < 1e-7
+
+
+def test_without_newton_a_stall_falls_back_to_the_level_shift(hair_trigger, monkeypatch):
+    from pyscf.scf import hf
+
+    def no_newton(self):
+        raise NotImplementedError("no second-order solver")
+
+    monkeypatch.setattr(hf.SCF, "newton", no_newton)
+    reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
+                                                      fallback_ladder=False))
+    result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
+    solvers = [(a["solver"], a["converged"], a.get("note")) for a in result.attempts]
+    assert solvers == [("diis", False, None), ("newton", False, "not available"),
+                       ("level_shift+damping", True, None)]
+    assert abs(result.e_tot - reference.e_tot) < 1e-7

@@ -467,12 +467,10 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     total_cycles = 0
     converged = False
     version = _gpu4pyscf_version(device)
-    ladder = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
-    watch_stall = any(requested["name"] == "newton" for requested in ladder)
-    skip_to = None  # a stalled DIIS goes straight to Newton
-    for requested in ladder:
-        if skip_to is not None and requested["name"] != skip_to:
-            continue
+    pending = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
+    watch_stall = any(requested["name"] == "newton" for requested in pending)
+    while pending:
+        requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
         mf.level_shift = rung["level_shift"]
         mf.damp = rung["damp"]
@@ -505,7 +503,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             energy = solver.kernel(dm0=dm)
             converged = bool(solver.converged)
         except DIISStalled as stall:
-            stalled, energy, converged, skip_to = stall, stall.e_tot, False, "newton"
+            stalled, energy, converged = stall, stall.e_tot, False
+            # Newton next; the other rungs stay behind it in case it is not available
+            pending.sort(key=lambda later: later["name"] != "newton")
             log.info("DIIS stalled (%s): Newton takes over", stall.reason)
         attempts.append({
             "solver": rung["name"],
