@@ -79,23 +79,29 @@ def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
 class StallWatch:
     """Orbital-gradient history of one DIIS run; :meth:`check` raises on a stall.
 
+    The :class:`DIISStalled` it raises carries the orbitals of the cycle with the smallest
+    gradient, not the last cycle's: a stalled DIIS can end on an excursion (the [PW12O40]2-
+    radical's last DIIS cycle jumped from 3.4e-4 to 2e-2, 1.8e-4 Ha up).
+
     Examples
     --------
+    >>> import numpy as np
     >>> watch = StallWatch(window=2)
-    >>> watch.check({"norm_gorb": 1e-3, "scf_conv": False})
-    >>> watch.check({"norm_gorb": 1e-3, "scf_conv": False})
+    >>> cycle = {"scf_conv": False, "mo_occ": np.ones(1), "mo_coeff": np.eye(1)}
+    >>> watch.check({**cycle, "norm_gorb": 1e-3, "e_tot": -1.0})
+    >>> watch.check({**cycle, "norm_gorb": 2e-3, "e_tot": -0.9})
     >>> try:
-    ...     watch.check({"norm_gorb": 1e-3, "scf_conv": False, "e_tot": -1.0,
-    ...                  "mo_coeff": None, "mo_occ": None})
+    ...     watch.check({**cycle, "norm_gorb": 3e-2, "e_tot": -0.5})
     ... except DIISStalled as stalled:
-    ...     print(stalled.reason)
-    orbital gradient 1.0e-03 after 2 more cycles, best before 1.0e-03
+    ...     print(stalled.reason, stalled.e_tot)
+    orbital gradient 2.0e-03 after 2 more cycles, best before 1.0e-03 -1.0
     """
 
     def __init__(self, window: int = STALL_WINDOW, gain: float = STALL_GAIN,
                  near: float = STALL_NEAR, floor: float = 0.0):
         self.window, self.gain, self.near, self.floor = window, gain, near, floor
         self.gradients: list[float] = []
+        self.best: tuple[Any, Any, float] | None = None  # (mo_coeff, mo_occ, e_tot)
 
     def check(self, envs: dict[str, Any]) -> None:
         """Record one cycle's ``norm_gorb``; raise :class:`DIISStalled` on a stall.
@@ -105,7 +111,10 @@ class StallWatch:
         gradient = envs.get("norm_gorb")
         if gradient is None or envs.get("scf_conv"):
             return
-        self.gradients.append(float(gradient))  # also a CuPy scalar
+        gradient = float(gradient)  # also a CuPy scalar
+        if not self.gradients or gradient < min(self.gradients):
+            self.best = (envs["mo_coeff"].copy(), envs["mo_occ"].copy(), float(envs["e_tot"]))
+        self.gradients.append(gradient)
         reason = stall_reason(self.gradients, self.window, self.gain, self.near, self.floor)
         if reason is not None:
-            raise DIISStalled(reason, envs["mo_coeff"], envs["mo_occ"], envs["e_tot"])
+            raise DIISStalled(reason, *self.best)
