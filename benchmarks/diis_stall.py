@@ -3,11 +3,14 @@
 The Delta-SCF radicals of the detachment rows start from their anion's density, and on
 some of them DIIS stops converging for tens of cycles with its orbital gradient near 1e-3
 (:mod:`superatom.engine.stall`). This runs the tetrahedral stand-ins [WO4]- and [MoO4]- (gas
-preset, grid 1, the Keggin rows' settings) from the anion's density twice, in turn A B A B:
-``plain`` (DIIS only, ``max_cycle`` 200, no ladder) and ``watched`` (the engine's default
-ladder: DIIS until it stalls, then Newton). One JSON line per run: the attempts (solver,
-cycles, wall time, stall reason), total cycles, wall time (s), energy (Hartree), <S^2>, and
-the energy difference to the plain run of the same round.
+preset, grid 1, the Keggin rows' settings) from the anion's density in three variants, in
+turn, round after round: ``plain`` (DIIS only, ``max_cycle`` 200, no ladder), ``watched``
+(the engine's default ladder: DIIS until it stalls, then Newton, whose orbital-Hessian
+products take the orbital route for their exchange) and ``watched-pyscf-route`` (the same
+with PySCF's own Newton solver, whose products take PySCF's general DF route). One JSON line
+per run: the attempts (solver, cycles, wall time, stall reason, products on the orbital
+route), total cycles, wall time (s), energy (Hartree), <S^2>, and the energy difference to
+the plain run of the same round.
 
 Usage::
 
@@ -25,6 +28,7 @@ import numpy as np
 
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
+from superatom.engine import scf as engine_scf
 from superatom.validation.checks import _detached, validation_system
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -37,11 +41,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    watched = load_preset("gas", grids_level=1, device="cpu")
     variants = {
         "plain": load_preset("gas", grids_level=1, device="cpu", max_cycle=200,
                              fallback_ladder=False),
-        "watched": load_preset("gas", grids_level=1, device="cpu"),
+        "watched": watched,
+        "watched-pyscf-route": watched,
     }
+    orbital_route = engine_scf._second_order
     for name in args.systems:
         molecule = validation_system(name)
         anion = run_scf(molecule, variants["watched"])
@@ -50,6 +57,8 @@ def main() -> None:
         for round_index in range(args.rounds):
             plain_energy = None
             for variant, settings in variants.items():
+                engine_scf._second_order = (orbital_route if variant != "watched-pyscf-route"
+                                            else lambda mf, device: mf.newton())
                 begin = time.perf_counter()
                 radical = run_scf(_detached(molecule), settings, initial_dm=start)
                 wall = time.perf_counter() - begin
@@ -57,7 +66,8 @@ def main() -> None:
                 emit({
                     "system": f"{name}-", "variant": variant, "round": round_index,
                     "attempts": [{key: attempt.get(key) for key in
-                                  ("solver", "cycles", "wall_s", "stalled")}
+                                  ("solver", "cycles", "wall_s", "stalled",
+                                   "orbital_route_products")}
                                  for attempt in radical.attempts],
                     "cycles": radical.cycles, "wall_s": round(wall, 2),
                     "e_tot_ha": radical.e_tot,

@@ -8,7 +8,7 @@ import pytest
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
 from superatom.engine import scf as engine_scf
-from superatom.engine.stall import STALL_WINDOW, StallWatch, stall_reason
+from superatom.engine.stall import STALL_WINDOW, StallWatch, stall_reason, stalled_before
 from superatom.validation.checks import _detached, validation_system
 from tests.molecules import oxygen_triplet
 
@@ -49,6 +49,7 @@ def test_stalled_diis_goes_to_newton_and_reaches_the_plain_diis_minimum(
     assert diis["solver"] == "diis" and not diis["converged"]
     assert diis["stalled"].startswith("orbital gradient")
     assert newton["solver"] == "newton" and newton["converged"]  # level shift skipped
+    assert newton["orbital_route_products"] > 0  # Hessian products on the orbital route
     assert diis["cycles"] < plain.cycles / 2
     assert [a["solver"] for a in plain.attempts] == ["diis"]
     assert abs(watched.e_tot - plain.e_tot) < 1e-7
@@ -90,3 +91,21 @@ def test_without_newton_a_stall_falls_back_to_the_level_shift(hair_trigger, monk
     assert solvers == [("diis", False, None), ("newton", False, "not available"),
                        ("level_shift+damping", True, None)]
     assert abs(result.e_tot - reference.e_tot) < 1e-7
+
+
+def test_a_restart_from_a_stalled_checkpoint_begins_with_newton(hair_trigger, tmp_path):
+    chkfile = str(tmp_path / "o2.chk")
+    settings = load_preset("fast", device="cpu")
+    first = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
+    assert [a["solver"] for a in first.attempts] == ["diis", "newton"]
+    assert stalled_before(chkfile).startswith("orbital gradient")
+    again = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
+    assert again.extra["guess"] == "checkpoint"
+    assert [a["solver"] for a in again.attempts] == ["newton"]
+    assert "DIIS had stalled" in again.attempts[0]["restart"]
+    assert abs(again.e_tot - first.e_tot) < 1e-8
+    plain = str(tmp_path / "plain.chk")  # an unmarked checkpoint restarts with DIIS
+    run_scf(oxygen_triplet(), load_preset("fast", device="cpu", fallback_ladder=False),
+            chkfile=plain)
+    assert stalled_before(plain) is None
+    assert run_scf(oxygen_triplet(), settings, chkfile=plain).attempts[0]["solver"] == "diis"

@@ -7,7 +7,11 @@ import pytest
 from pyscf import dft, gto, scf
 from pyscf.scf import stability as pyscf_stability
 
-from superatom.engine.response_exchange import TransitionExchange, orbital_route_exchange
+from superatom.engine.response_exchange import (
+    TransitionExchange,
+    newton_on_orbital_route,
+    orbital_route_exchange,
+)
 from superatom.engine.stability import internal_stability, lowest_rotation
 
 WATER = "O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24"
@@ -75,6 +79,32 @@ def test_uks_saddle_point_is_found_the_same_way():
     assert not stable and g_ref < -0.1
     assert same_start == pytest.approx(g_ref, abs=1e-8)
     assert lowest == pytest.approx(g_ref, abs=1e-4)  # Davidson's tolerance
+
+
+def test_newton_on_the_orbital_route_takes_pyscfs_steps():
+    """An open-shell PBE0 Newton run from a poor start: PySCF's solver and the orbital-route
+    one take the same iterations to the same energy; every Hessian product took the route."""
+    mol = gto.M(atom=WATER, basis="6-31g", charge=1, spin=1, verbose=0)
+
+    def uks():
+        mf = dft.UKS(mol, xc="pbe0").density_fit()
+        mf.grids.level = 1
+        mf.conv_tol = 1e-10
+        return mf
+
+    start = uks().get_init_guess(key="hcore")
+    energies = {"pyscf": [], "routed": []}
+    reference = uks().newton()
+    reference.callback = lambda envs: energies["pyscf"].append(envs["e_tot"])
+    reference.kernel(dm0=start)
+    routed = newton_on_orbital_route(uks())
+    routed.callback = lambda envs: energies["routed"].append(envs["e_tot"])
+    routed.kernel(dm0=start)
+    assert reference.converged and routed.converged
+    assert len(energies["routed"]) == len(energies["pyscf"]) >= 3
+    np.testing.assert_allclose(energies["routed"], energies["pyscf"], atol=1e-9)
+    products = sum(exchange.transition_calls for exchange in routed.orbital_route)
+    assert len(routed.orbital_route) >= 2 and products >= len(energies["routed"])
 
 
 def _lowest(mf, internal) -> float:

@@ -11,7 +11,8 @@ is multiplied by ``D`` (``4 naux nao^3`` flops). Such a density has rank ``2 noc
 densities, which PySCF's own orbital route handles (``8 naux nao^2 nocc`` flops, one pass
 over the fitted tensor): about ``nao / (2 nocc)`` times fewer flops (1.9 on the
 [Ln(H2O)4PW11O39]4- unit: 1044 AOs, 268 occupied). :func:`orbital_route_exchange`
-installs this for the duration of an analysis; any other density (a general one, an
+installs this for the duration of an analysis, :func:`newton_on_orbital_route` for each key
+frame of a second-order (Newton) SCF; any other density (a general one, an
 unsymmetric one, a range-separated exchange) goes to PySCF unchanged. The numbers are
 PySCF's up to round-off (``tests/test_engine_stability.py``).
 """
@@ -36,6 +37,12 @@ class TransitionExchange:
     ----------
     mf : pyscf SCF object with density fitting, converged
         Its occupied orbitals (per spin) define the transition densities recognised.
+    mo_coeff, mo_occ : numpy.ndarray, optional
+        Orbitals to use instead of ``mf``'s (a Newton step's current ones).
+    get_jk : callable, optional
+        The ``get_jk`` to call (default ``mf.get_jk``).
+    overlap : numpy.ndarray, optional
+        AO overlap matrix, if the caller has it.
 
     Examples
     --------
@@ -56,10 +63,11 @@ class TransitionExchange:
     (1, 0)
     """
 
-    def __init__(self, mf):
-        self.get_jk = mf.get_jk
-        self.overlap = np.asarray(mf.get_ovlp())
-        mo_coeff, mo_occ = np.asarray(mf.mo_coeff), np.asarray(mf.mo_occ)
+    def __init__(self, mf, mo_coeff=None, mo_occ=None, get_jk=None, overlap=None):
+        self.get_jk = get_jk if get_jk is not None else mf.get_jk
+        self.overlap = np.asarray(overlap if overlap is not None else mf.get_ovlp())
+        mo_coeff = np.asarray(mf.mo_coeff if mo_coeff is None else mo_coeff)
+        mo_occ = np.asarray(mf.mo_occ if mo_occ is None else mo_occ)
         if mo_occ.ndim == 1:
             self.occupied = [mo_coeff[:, mo_occ > 0]]
         else:
@@ -152,3 +160,44 @@ def orbital_route_exchange(mf) -> Iterator[TransitionExchange | None]:
             del mf.get_jk
         else:
             mf.get_jk = previous
+
+
+def newton_on_orbital_route(mf):
+    """``mf.newton()`` whose orbital-Hessian products take the orbital route (DF objects).
+
+    PySCF's second-order solver builds a new orbital-Hessian product at every key frame, for
+    that frame's orbitals; each product's exchange is that of a transition density of those
+    orbitals. Each key frame here installs a :class:`TransitionExchange` for its orbitals on
+    the solver, so the products go by the orbital route; SCF densities (tagged with their
+    orbitals) and anything else still go to PySCF. The exchanges used are listed in the
+    solver's ``orbital_route`` attribute. Without density fitting this is ``mf.newton()``.
+
+    Examples
+    --------
+    >>> from pyscf import gto, scf
+    >>> mol = gto.M(atom="O 0 0 0; O 0 0 1.21", basis="6-31g", spin=2, verbose=0)
+    >>> mf = scf.UHF(mol).density_fit()
+    >>> solver = newton_on_orbital_route(mf)
+    >>> energy = solver.kernel()
+    >>> reference = scf.UHF(mol).density_fit().newton().run()
+    >>> bool(abs(energy - reference.e_tot) < 1e-9)
+    True
+    >>> sum(exchange.transition_calls for exchange in solver.orbital_route) > 0
+    True
+    """
+    solver = mf.newton()
+    solver.orbital_route = []
+    if getattr(mf, "with_df", None) is None:
+        return solver
+    general_jk = solver.get_jk
+    overlap = np.asarray(mf.get_ovlp())
+    generate = solver.gen_g_hop
+
+    def gen_g_hop(mo_coeff, mo_occ, *args, **kwargs):
+        exchange = TransitionExchange(solver, mo_coeff, mo_occ, general_jk, overlap)
+        solver.get_jk = exchange
+        solver.orbital_route.append(exchange)
+        return generate(mo_coeff, mo_occ, *args, **kwargs)
+
+    solver.gen_g_hop = gen_g_hop
+    return solver

@@ -46,7 +46,13 @@ from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_sur
 from superatom.engine.large_core import large_core_electrons
 from superatom.engine.memory import memory_budget_mb, memory_plan
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
-from superatom.engine.stall import STALL_FLOOR_FACTOR, DIISStalled, StallWatch
+from superatom.engine.stall import (
+    STALL_FLOOR_FACTOR,
+    DIISStalled,
+    StallWatch,
+    mark_stalled,
+    stalled_before,
+)
 from superatom.errors import GPUError, InputError, SCFNotConvergedError
 from superatom.structures.chem import LANTHANIDES, ln_f_count
 
@@ -274,7 +280,9 @@ def run_scf(
     retried from its last density with level shift + damping, then with second-order
     (Newton) SCF; a DIIS whose orbital gradient has stopped falling
     (:mod:`superatom.engine.stall`) goes to Newton at once, its attempt recording why
-    (``stalled``); if every rung fails,
+    (``stalled``), and marks the checkpoint so that a restart from it begins with Newton;
+    on the CPU Newton's orbital-Hessian products take the orbital route for their exchange
+    (:func:`superatom.engine.response_exchange.newton_on_orbital_route`); if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
 
     The device is decided here, on the machine that runs the job. SMD with ECP atoms and
@@ -446,12 +454,13 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     """
     mf = make_scf(mol, settings, device)
     potential = LastPotential.install(mf) if device == "cpu" else None
-    dm, guess = initial_dm, "initial_dm"
+    dm, guess, earlier_stall = initial_dm, "initial_dm", None
     for candidate in restart_from if restart_from is not None else [chkfile]:
         orbitals = read_checkpoint(candidate, mol) if candidate else None
         if orbitals is not None:  # restart after a walltime kill or a crash
             dm = mf.make_rdm1(*orbitals)
             guess = "checkpoint"
+            earlier_stall = stalled_before(candidate)
             break
     if dm is None:  # computed only when nothing better is at hand
         guess = default_guess(mol)
@@ -469,6 +478,11 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     version = _gpu4pyscf_version(device)
     pending = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
     watch_stall = any(requested["name"] == "newton" for requested in pending)
+    if earlier_stall and watch_stall:  # the checkpoint's DIIS stalled: Newton first
+        pending = [{**requested, "restart": f"the checkpoint's DIIS had stalled "
+                    f"({earlier_stall}): Newton first"} if requested["name"] == "newton"
+                   else requested for requested in pending]
+        pending.sort(key=lambda later: later["name"] != "newton")
     while pending:
         requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
@@ -480,7 +494,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         # PySCF's extra check cycle (one more Fock build) only where the result is reported
         mf.conv_check = requested["name"] != "preconverge"
         try:
-            solver = mf.newton() if rung["name"] == "newton" else mf
+            solver = _second_order(mf, device) if rung["name"] == "newton" else mf
         except (AttributeError, NotImplementedError):  # no second-order solver on this path
             attempts.append({"solver": rung["name"], "cycles": 0, "converged": False,
                              "e_tot": None, "wall_s": 0.0, "note": "not available"})
@@ -507,6 +521,11 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             # Newton next; the other rungs stay behind it in case it is not available
             pending.sort(key=lambda later: later["name"] != "newton")
             log.info("DIIS stalled (%s): Newton takes over", stall.reason)
+            if chkfile:
+                try:
+                    mark_stalled(chkfile, mol, stall)
+                except OSError as error:  # a checkpoint is only ever a help
+                    log.warning("could not mark the checkpoint as stalled: %s", error)
         attempts.append({
             "solver": rung["name"],
             **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
@@ -515,6 +534,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             **({"stalled": stalled.reason} if stalled is not None else {}),
             "cycles": cycles["n"],
             **({"fock_builds": potential.builds - builds_before} if potential else {}),
+            **_orbital_route_record(solver),
             "converged": converged,
             "e_tot": float(energy),
             "wall_s": round(time.perf_counter() - rung_start, 3),
@@ -540,6 +560,26 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+def _second_order(mf, device: str):
+    """PySCF's Newton solver; on the CPU its orbital-Hessian products take the orbital
+    route for their exchange (:func:`superatom.engine.response_exchange.newton_on_orbital_route`:
+    about ``nao / (2 nocc)`` times fewer flops than PySCF's general route, same numbers)."""
+    if device != "cpu":
+        return mf.newton()
+    from superatom.engine.response_exchange import newton_on_orbital_route
+
+    return newton_on_orbital_route(mf)
+
+
+def _orbital_route_record(solver) -> dict[str, int]:
+    """How many orbital-Hessian products of a Newton run took the orbital route."""
+    exchanges = getattr(solver, "orbital_route", None)
+    if not exchanges:
+        return {}
+    return {"orbital_route_products": sum(item.transition_calls for item in exchanges),
+            "jk_left_to_pyscf": sum(item.passed_on for item in exchanges)}
 
 
 def _gradient_tolerance(mf) -> float:

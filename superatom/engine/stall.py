@@ -32,12 +32,14 @@ STALL_FLOOR_FACTOR = 3.0
 class DIISStalled(Exception):
     """DIIS stopped improving; carries the last orbitals and energy (Hartree)."""
 
-    def __init__(self, reason: str, mo_coeff: Any, mo_occ: Any, e_tot: float):
+    def __init__(self, reason: str, mo_coeff: Any, mo_occ: Any, e_tot: float,
+                 mo_energy: Any = None):
         super().__init__(reason)
         self.reason = reason
         self.mo_coeff = mo_coeff
         self.mo_occ = mo_occ
         self.e_tot = float(e_tot)
+        self.mo_energy = mo_energy
 
 
 def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
@@ -101,7 +103,7 @@ class StallWatch:
                  near: float = STALL_NEAR, floor: float = 0.0):
         self.window, self.gain, self.near, self.floor = window, gain, near, floor
         self.gradients: list[float] = []
-        self.best: tuple[Any, Any, float] | None = None  # (mo_coeff, mo_occ, e_tot)
+        self.best: tuple | None = None  # (mo_coeff, mo_occ, e_tot, mo_energy)
 
     def check(self, envs: dict[str, Any]) -> None:
         """Record one cycle's ``norm_gorb``; raise :class:`DIISStalled` on a stall.
@@ -113,8 +115,55 @@ class StallWatch:
             return
         gradient = float(gradient)  # also a CuPy scalar
         if not self.gradients or gradient < min(self.gradients):
-            self.best = (envs["mo_coeff"].copy(), envs["mo_occ"].copy(), float(envs["e_tot"]))
+            energies = envs.get("mo_energy")
+            self.best = (envs["mo_coeff"].copy(), envs["mo_occ"].copy(), float(envs["e_tot"]),
+                         None if energies is None else energies.copy())
         self.gradients.append(gradient)
         reason = stall_reason(self.gradients, self.window, self.gain, self.near, self.floor)
         if reason is not None:
             raise DIISStalled(reason, *self.best)
+
+
+#: Group of a PySCF checkpoint that says the DIIS of this input stalled (its text: why).
+STALLED_KEY = "superatom_diis_stalled"
+
+
+def mark_stalled(chkfile: str, mol, stall: DIISStalled) -> None:
+    """Save the stalled DIIS's best orbitals in ``chkfile`` and mark it as stalled.
+
+    A later run that restarts from this checkpoint begins with Newton instead of spending
+    another ``STALL_WINDOW`` DIIS cycles (2.6 min each on a Keggin radical) finding out.
+    Arrays on a GPU are brought to the host first.
+    """
+    from pyscf import lib
+    from pyscf.scf import chkfile as scf_chkfile
+
+    def host(array):
+        return array.get() if hasattr(array, "get") else array
+
+    if stall.mo_energy is not None:
+        scf_chkfile.dump_scf(mol, chkfile, stall.e_tot, host(stall.mo_energy),
+                             host(stall.mo_coeff), host(stall.mo_occ))
+    lib.chkfile.save(chkfile, STALLED_KEY, stall.reason)
+
+
+def stalled_before(chkfile: str | None) -> str | None:
+    """Why the DIIS that wrote ``chkfile`` stalled, or None (also for an unreadable file).
+
+    Examples
+    --------
+    >>> stalled_before(None) is None
+    True
+    """
+    if not chkfile:
+        return None
+    try:
+        import h5py
+
+        with h5py.File(chkfile, "r") as handle:
+            if STALLED_KEY not in handle:
+                return None
+            value = handle[STALLED_KEY][()]
+    except (OSError, KeyError):
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
