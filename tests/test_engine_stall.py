@@ -104,6 +104,9 @@ def test_a_restart_from_a_stalled_checkpoint_begins_with_newton(hair_trigger, tm
     assert [a["solver"] for a in again.attempts] == ["newton"]
     assert "DIIS had stalled" in again.attempts[0]["restart"]
     assert abs(again.e_tot - first.e_tot) < 1e-8
+    later = str(tmp_path / "later.chk")  # a run's own checkpoint carries the mark on
+    run_scf(oxygen_triplet(), settings, chkfile=later, restart_from=[chkfile])
+    assert stalled_before(later) == stalled_before(chkfile)
     plain = str(tmp_path / "plain.chk")  # an unmarked checkpoint restarts with DIIS
     run_scf(oxygen_triplet(), load_preset("fast", device="cpu", fallback_ladder=False),
             chkfile=plain)

@@ -50,6 +50,7 @@ from superatom.engine.stall import (
     STALL_FLOOR_FACTOR,
     DIISStalled,
     StallWatch,
+    carry_stall_mark,
     mark_stalled,
     stalled_before,
 )
@@ -468,6 +469,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             dm = _GUESS_DENSITIES[guess](mol)
     if chkfile:
         mf.chkfile = chkfile
+        if earlier_stall:  # the next restart, from this run's checkpoint, knows it too
+            carry_stall_mark(chkfile, earlier_stall)
     if device == "cpu" and settings.density_fit:  # first Fock build on the orbital route
         from superatom.engine.guess import with_natural_orbitals
 

@@ -135,7 +135,6 @@ def mark_stalled(chkfile: str, mol, stall: DIISStalled) -> None:
     another ``STALL_WINDOW`` DIIS cycles (2.6 min each on a Keggin radical) finding out.
     Arrays on a GPU are brought to the host first.
     """
-    from pyscf import lib
     from pyscf.scf import chkfile as scf_chkfile
 
     def host(array):
@@ -144,7 +143,14 @@ def mark_stalled(chkfile: str, mol, stall: DIISStalled) -> None:
     if stall.mo_energy is not None:
         scf_chkfile.dump_scf(mol, chkfile, stall.e_tot, host(stall.mo_energy),
                              host(stall.mo_coeff), host(stall.mo_occ))
-    lib.chkfile.save(chkfile, STALLED_KEY, stall.reason)
+    carry_stall_mark(chkfile, stall.reason)
+
+
+def carry_stall_mark(chkfile: str, reason: str) -> None:
+    """Write the stall mark ``reason`` into ``chkfile`` (created if missing)."""
+    from pyscf import lib
+
+    lib.chkfile.save(chkfile, STALLED_KEY, reason)
 
 
 def stalled_before(chkfile: str | None) -> str | None:
