@@ -34,6 +34,7 @@ from pathlib import Path
 
 from superatom.db.query import load_result, query_results
 from superatom.db.store import open_store
+from superatom.engine.stall import carry_stall_mark, stalled_before
 from superatom.workflows.frontier import restart_checkpoints
 
 CYCLE = re.compile(r"^(\S+ \S+) .*SCF cycle\s+(\d+)\s+E = (\S+) Ha")
@@ -73,7 +74,8 @@ def level(doc, label: str) -> dict | None:
 
 
 def newest_checkpoint(digest: str):
-    """``(mo_coeff, mo_occ, e_tot)`` of the newest readable checkpoint of ``digest``, or None."""
+    """``(mo_coeff, mo_occ, e_tot, stall mark)`` of the newest readable checkpoint of
+    ``digest``, or None; the mark says why its DIIS stalled (None if it did not)."""
     import numpy as np
     from pyscf.lib import chkfile
 
@@ -81,7 +83,7 @@ def newest_checkpoint(digest: str):
         try:
             data = chkfile.load(path, "scf")
             return (np.asarray(data["mo_coeff"]), np.asarray(data["mo_occ"]),
-                    float(data.get("e_tot", np.nan)))
+                    float(data.get("e_tot", np.nan)), stalled_before(path))
         except Exception:  # no SCF step saved yet, or being written
             continue
     return None
@@ -101,16 +103,18 @@ def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     source = newest_checkpoint(digest)
     if source is None and doc is not None and doc.orbitals is not None:
         arrays = doc.orbitals.arrays()
-        source = (arrays["mo_coeff"], arrays["mo_occ"], float(doc.e_tot_ha))
+        source = (arrays["mo_coeff"], arrays["mo_occ"], float(doc.e_tot_ha), None)
     if source is None:
         return None
-    coeff, occ, e_tot = source
+    coeff, occ, e_tot, stall = source
     keep = (occ.sum(axis=0) if occ.ndim == 2 else occ) > 0  # UKS: (2, nmo) occupations
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{digest}.saved.chk"
     target.unlink(missing_ok=True)
     chkfile.save(str(target), "scf", {"mo_coeff": coeff[..., keep], "mo_occ": occ[..., keep],
                                       "e_tot": e_tot})
+    if stall:  # a restart from the copy begins with Newton, as one from the original would
+        carry_stall_mark(str(target), stall)
     return target
 
 
