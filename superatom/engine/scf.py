@@ -470,7 +470,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     if chkfile:
         mf.chkfile = chkfile
         if earlier_stall:  # the next restart, from this run's checkpoint, knows it too
-            carry_stall_mark(chkfile, earlier_stall)
+            _help_checkpoint(carry_stall_mark, chkfile, earlier_stall)
     if device == "cpu" and settings.density_fit:  # first Fock build on the orbital route
         from superatom.engine.guess import with_natural_orbitals
 
@@ -525,10 +525,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             pending.sort(key=lambda later: later["name"] != "newton")
             log.info("DIIS stalled (%s): Newton takes over", stall.reason)
             if chkfile:
-                try:
-                    mark_stalled(chkfile, mol, stall)
-                except OSError as error:  # a checkpoint is only ever a help
-                    log.warning("could not mark the checkpoint as stalled: %s", error)
+                _help_checkpoint(mark_stalled, chkfile, mol, stall)
         attempts.append({
             "solver": rung["name"],
             **{key: rung[key] for key in ("level_shift", "damp", "note") if rung.get(key)},
@@ -563,6 +560,14 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+def _help_checkpoint(write: Callable[..., None], *args) -> None:
+    """Write a stall mark; a checkpoint is only ever a help, so a failure is a warning."""
+    try:
+        write(*args)
+    except (OSError, ValueError, KeyError) as error:  # h5py: unwritable, locked, corrupt
+        log.warning("could not mark the checkpoint %s as stalled: %s", args[0], error)
 
 
 def _second_order(mf, device: str):
