@@ -4,7 +4,8 @@ DIIS close to a solution usually shrinks the orbital gradient by orders of magni
 few cycles. On some open shells it does not: the [WO4]- radical started from its anion's
 density keeps its orbital gradient near 1e-3 from cycle 14 to cycle 67 while the energy
 wanders by 1e-4 Ha, and the [PW12O40]2- radical wandered by 3e-7 Ha for 17 cycles of
-2.6 min each. A second-order solver converges such a state in a few iterations.
+2.6 min each. A second-order solver took the [WO4]- one to its minimum in 7 iterations
+(the Keggin radical was not converged after two, 19 min each: ``benchmarks/README.md``).
 :class:`StallWatch` follows the orbital-gradient norm PySCF reports after every cycle and
 raises :class:`DIISStalled` once the best gradient of the last ``window`` cycles is no
 better than ``gain`` times the best before them, provided that earlier best is already
@@ -30,7 +31,8 @@ STALL_FLOOR_FACTOR = 3.0
 
 
 class DIISStalled(Exception):
-    """DIIS stopped improving; carries the last orbitals and energy (Hartree)."""
+    """DIIS stopped improving; carries the orbitals, orbital energies and total energy
+    (Hartree) of its cycle with the smallest orbital gradient."""
 
     def __init__(self, reason: str, mo_coeff: Any, mo_occ: Any, e_tot: float,
                  mo_energy: Any = None):
