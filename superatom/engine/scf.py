@@ -485,7 +485,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         pending = [{**requested, "restart": f"the checkpoint's DIIS had stalled "
                     f"({earlier_stall}): Newton first"} if requested["name"] == "newton"
                    else requested for requested in pending]
-        pending.sort(key=lambda later: later["name"] != "newton")
+        _newton_first(pending)
     while pending:
         requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
@@ -521,8 +521,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             converged = bool(solver.converged)
         except DIISStalled as stall:
             stalled, energy, converged = stall, stall.e_tot, False
-            # Newton next; the other rungs stay behind it in case it is not available
-            pending.sort(key=lambda later: later["name"] != "newton")
+            _newton_first(pending)
             log.info("DIIS stalled (%s): Newton takes over", stall.reason)
             if chkfile:
                 _help_checkpoint(mark_stalled, chkfile, mol, stall)
@@ -560,6 +559,12 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+def _newton_first(pending: list[dict[str, Any]]) -> None:
+    """Move the Newton rung to the front of ``pending``; the other rungs keep their order
+    behind it, for a path where no second-order solver is available."""
+    pending.sort(key=lambda rung: rung["name"] != "newton")
 
 
 def _help_checkpoint(write: Callable[..., None], *args) -> None:
