@@ -1,16 +1,15 @@
-"""Plain DIIS against DIIS with the stall watch (stalled DIIS goes to Newton), side by side.
+"""Plain DIIS against DIIS with the stall watch (a stalled DIIS goes on with its
+occupations held, then Newton), side by side.
 
 The Delta-SCF radicals of the detachment rows start from their anion's density, and on
 some of them DIIS stops converging for tens of cycles with its orbital gradient near 1e-3
 (:mod:`superatom.engine.stall`). This runs the tetrahedral stand-ins [WO4]- and [MoO4]- (gas
-preset, grid 1, the Keggin rows' settings) from the anion's density in three variants, in
-turn, round after round: ``plain`` (DIIS only, ``max_cycle`` 200, no ladder), ``watched``
-(the engine's default ladder: DIIS until it stalls, then Newton, whose orbital-Hessian
-products take the orbital route for their exchange) and ``watched-pyscf-route`` (the same
-with PySCF's own Newton solver, whose products take PySCF's general DF route). One JSON line
-per run: the attempts (solver, cycles, wall time, stall reason, products on the orbital
-route), total cycles, wall time (s), energy (Hartree), <S^2>, and the energy difference to
-the plain run of the same round.
+preset, grid 1, the Keggin rows' settings) from the anion's density in two variants, in
+turn, round after round: ``plain`` (DIIS only, ``max_cycle`` 200, no ladder) and ``watched``
+(the engine's default ladder: DIIS until it stalls, then DIIS with the occupations held on
+its best orbitals, then Newton). One JSON line per run: the attempts (solver, cycles, wall
+time, stall reason, products on the orbital route), total cycles, wall time (s), energy
+(Hartree), <S^2>, and the energy difference to the plain run of the same round.
 
 Usage::
 
@@ -28,7 +27,6 @@ import numpy as np
 
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
-from superatom.engine import scf as engine_scf
 from superatom.validation.checks import _detached, validation_system
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,9 +44,7 @@ def main() -> None:
         "plain": load_preset("gas", grids_level=1, device="cpu", max_cycle=200,
                              fallback_ladder=False),
         "watched": watched,
-        "watched-pyscf-route": watched,
     }
-    orbital_route = engine_scf._second_order
     for name in args.systems:
         molecule = validation_system(name)
         anion = run_scf(molecule, variants["watched"])
@@ -57,8 +53,6 @@ def main() -> None:
         for round_index in range(args.rounds):
             plain_energy = None
             for variant, settings in variants.items():
-                engine_scf._second_order = (orbital_route if variant != "watched-pyscf-route"
-                                            else lambda mf, device: mf.newton())
                 begin = time.perf_counter()
                 radical = run_scf(_detached(molecule), settings, initial_dm=start)
                 wall = time.perf_counter() - begin

@@ -1,4 +1,5 @@
-"""A DIIS that stops converging is handed to Newton, which reaches the plain-DIIS minimum."""
+"""A DIIS that stops converging goes on with its occupations held (then Newton) and reaches
+the plain-DIIS minimum."""
 
 from __future__ import annotations
 
@@ -42,16 +43,17 @@ def tungstate_radical_runs():
     return watched, plain
 
 
-def test_stalled_diis_goes_to_newton_and_reaches_the_plain_diis_minimum(
+def test_stalled_diis_holds_its_occupations_and_reaches_the_plain_diis_minimum(
         tungstate_radical_runs):
     watched, plain = tungstate_radical_runs
-    diis, newton = watched.attempts
+    diis, held = watched.attempts
     assert diis["solver"] == "diis" and not diis["converged"]
     assert diis["stalled"].startswith("orbital gradient")
-    assert newton["solver"] == "newton" and newton["converged"]  # level shift skipped
-    assert newton["orbital_route_products"] > 0  # Hessian products on the orbital route
+    assert held["solver"] == "fixed_occupation" and held["converged"]  # Newton not needed
+    assert "occupations held" in held["restart"] and "state" not in held
     assert diis["cycles"] < plain.cycles / 2
     assert [a["solver"] for a in plain.attempts] == ["diis"]
+    assert watched.scf_state["aufbau"]
     assert abs(watched.e_tot - plain.e_tot) < 1e-7
     assert abs(watched.spin_square - plain.spin_square) < 1e-4
     # orbital energies agree to what conv_tol_grad = sqrt(conv_tol) ~ 3e-5 allows (the hole
@@ -67,17 +69,37 @@ def hair_trigger(monkeypatch):
                         lambda floor: StallWatch(window=2, gain=1e-6, near=10.0))
 
 
-def test_a_stall_hands_over_to_newton_and_keeps_the_energy(hair_trigger):
-    settings = load_preset("fast", device="cpu")
+@pytest.fixture
+def never_aufbau(monkeypatch):
+    """Every fixed-occupation run counts as ending off the aufbau state."""
+    monkeypatch.setattr(engine_scf, "is_aufbau", lambda *args, **kwargs: False)
+
+
+def _solvers(result):
+    return [(a["solver"], a["converged"], a.get("note") or a.get("state"))
+            for a in result.attempts]
+
+
+def test_a_stall_holds_the_occupations_and_keeps_the_energy(hair_trigger):
     reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
                                                       fallback_ladder=False))
-    result = run_scf(oxygen_triplet(), settings)
-    assert [a["solver"] for a in result.attempts] == ["diis", "newton"]
+    result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
+    assert _solvers(result) == [("diis", False, None), ("fixed_occupation", True, None)]
     assert result.attempts[0]["cycles"] == 3 and "stalled" in result.attempts[0]
     assert abs(result.e_tot - reference.e_tot) < 1e-7
 
 
-def test_without_newton_a_stall_falls_back_to_the_level_shift(hair_trigger, monkeypatch):
+def test_held_occupations_off_the_aufbau_state_go_on_to_newton(hair_trigger, never_aufbau):
+    reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
+                                                      fallback_ladder=False))
+    result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
+    assert _solvers(result) == [("diis", False, None),
+                                ("fixed_occupation", False, "not aufbau"),
+                                ("newton", True, None)]
+    assert abs(result.e_tot - reference.e_tot) < 1e-7
+
+
+def test_without_newton_the_level_shift_follows(hair_trigger, never_aufbau, monkeypatch):
     from pyscf.scf import hf
 
     def no_newton(self):
@@ -87,21 +109,32 @@ def test_without_newton_a_stall_falls_back_to_the_level_shift(hair_trigger, monk
     reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
                                                       fallback_ladder=False))
     result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
-    solvers = [(a["solver"], a["converged"], a.get("note")) for a in result.attempts]
-    assert solvers == [("diis", False, None), ("newton", False, "not available"),
-                       ("level_shift+damping", True, None)]
+    assert _solvers(result) == [("diis", False, None),
+                                ("fixed_occupation", False, "not aufbau"),
+                                ("newton", False, "not available"),
+                                ("level_shift+damping", True, None)]
     assert abs(result.e_tot - reference.e_tot) < 1e-7
 
 
-def test_a_restart_from_a_stalled_checkpoint_begins_with_newton(hair_trigger, tmp_path):
+def test_off_the_cpu_a_stall_goes_to_newton_first():
+    ladder = [{"name": "level_shift+damping"}, {"name": "newton"}]
+    engine_scf._after_stall(ladder, "gpu", (np.eye(2), np.ones(2)), "DIIS had stalled")
+    assert [rung["name"] for rung in ladder] == ["newton", "level_shift+damping"]
+    assert ladder[0]["restart"] == "DIIS had stalled: Newton first"
+    engine_scf._after_stall(ladder, "cpu", (np.eye(2), np.ones(2)), "DIIS had stalled")
+    assert [rung["name"] for rung in ladder] == ["fixed_occupation", "newton",
+                                                 "level_shift+damping"]
+
+
+def test_a_restart_from_a_stalled_checkpoint_skips_plain_diis(hair_trigger, tmp_path):
     chkfile = str(tmp_path / "o2.chk")
     settings = load_preset("fast", device="cpu")
     first = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
-    assert [a["solver"] for a in first.attempts] == ["diis", "newton"]
+    assert [a["solver"] for a in first.attempts] == ["diis", "fixed_occupation"]
     assert stalled_before(chkfile).startswith("orbital gradient")
     again = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
     assert again.extra["guess"] == "checkpoint"
-    assert [a["solver"] for a in again.attempts] == ["newton"]
+    assert [a["solver"] for a in again.attempts] == ["fixed_occupation"]
     assert "DIIS had stalled" in again.attempts[0]["restart"]
     assert abs(again.e_tot - first.e_tot) < 1e-8
     later = str(tmp_path / "later.chk")  # a run's own checkpoint carries the mark on

@@ -3,7 +3,8 @@
 Everything above it receives plain numpy arrays (Hartree, Bohr, AO basis) or pymatgen
 ``Molecule`` objects (Angstrom). Modules: ``device`` (which device, code versions), ``mole``
 (Mole building, basis/ECP plan, geometry checks), ``scf`` (RKS/UKS with the fallback
-ladder), ``stall`` (a DIIS that stopped converging goes to Newton), ``grids`` (orbitals on
+ladder), ``stall`` (notices a DIIS that stopped converging), ``fixed_occupation`` (DIIS with
+the occupations held, the rung after a stall), ``grids`` (orbitals on
 points, cube, Molden), ``tda`` (excitations), ``eda`` (energy decomposition with ETS-NOCV),
 ``xtb`` (GFN-xTB single points and relaxations), ``gpu_checks`` (refusals before any GPU
 work, GPU failure reasons) and ``gpu_memory`` (memory model of a GPU4PySCF SCF). Importing

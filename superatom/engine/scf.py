@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ from superatom.engine.device import (
     release_gpu_memory,
     resolve_device,
 )
+from superatom.engine.fixed_occupation import FIXED_OCCUPATION, is_aufbau, occupations_held
 from superatom.engine.fock_reuse import LastPotential
 from superatom.engine.gpu_checks import (
     check_gpu4pyscf_version,
@@ -280,9 +282,12 @@ def run_scf(
     as the ``preconverge`` attempt), then plain DIIS converges it. An unconverged SCF is
     retried from its last density with level shift + damping, then with second-order
     (Newton) SCF; a DIIS whose orbital gradient has stopped falling
-    (:mod:`superatom.engine.stall`) goes to Newton at once, its attempt recording why
-    (``stalled``), and marks the checkpoint so that a restart from it begins with Newton;
-    on the CPU Newton's orbital-Hessian products take the orbital route for their exchange
+    (:mod:`superatom.engine.stall`) is stopped at once, its attempt recording why
+    (``stalled``), and marks the checkpoint so that a restart from it skips plain DIIS. On
+    the CPU a fresh DIIS then runs with the occupations held on the stalled run's best
+    orbitals (``fixed_occupation``; a state it ends in that is not aufbau does not count),
+    then Newton; elsewhere Newton at once. On the CPU Newton's orbital-Hessian products
+    take the orbital route for their exchange
     (:func:`superatom.engine.response_exchange.newton_on_orbital_route`); if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
 
@@ -455,7 +460,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     """
     mf = make_scf(mol, settings, device)
     potential = LastPotential.install(mf) if device == "cpu" else None
-    dm, guess, earlier_stall = initial_dm, "initial_dm", None
+    dm, guess, earlier_stall, orbitals = initial_dm, "initial_dm", None, None
     for candidate in restart_from if restart_from is not None else [chkfile]:
         orbitals = read_checkpoint(candidate, mol) if candidate else None
         if orbitals is not None:  # restart after a walltime kill or a crash
@@ -481,11 +486,9 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     version = _gpu4pyscf_version(device)
     pending = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
     watch_stall = any(requested["name"] == "newton" for requested in pending)
-    if earlier_stall and watch_stall:  # the checkpoint's DIIS stalled: Newton first
-        pending = [{**requested, "restart": f"the checkpoint's DIIS had stalled "
-                    f"({earlier_stall}): Newton first"} if requested["name"] == "newton"
-                   else requested for requested in pending]
-        _newton_first(pending)
+    if earlier_stall and watch_stall:  # the checkpoint's DIIS stalled: skip plain DIIS
+        _after_stall(pending, device, orbitals,
+                     f"the checkpoint's DIIS had stalled ({earlier_stall})")
     while pending:
         requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
@@ -515,14 +518,18 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         solver.callback = count
         rung_start = time.perf_counter()
         builds_before = potential.builds if potential is not None else 0
-        stalled = None
+        stalled, state = None, {}
+        held = requested.get("hold")
         try:
-            energy = solver.kernel(dm0=dm)
-            converged = bool(solver.converged)
+            with occupations_held(mf, *held) if held else nullcontext():
+                energy = solver.kernel(dm0=dm)
+                converged = bool(solver.converged)
+                if held and converged and not is_aufbau(mf.mo_energy, mf.mo_occ):
+                    converged, state = False, {"state": "not aufbau"}  # not a ground state
         except DIISStalled as stall:
             stalled, energy, converged = stall, stall.e_tot, False
-            _newton_first(pending)
-            log.info("DIIS stalled (%s): Newton takes over", stall.reason)
+            _after_stall(pending, device, (stall.mo_coeff, stall.mo_occ), "DIIS had stalled")
+            log.info("DIIS stalled (%s): %s next", stall.reason, pending[0]["name"])
             if chkfile:
                 _help_checkpoint(mark_stalled, chkfile, mol, stall)
         attempts.append({
@@ -531,6 +538,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             **{key: requested[key] for key in ("conv_tol", "reason", "restart")
                if key in requested},
             **({"stalled": stalled.reason} if stalled is not None else {}),
+            **state,
             "cycles": cycles["n"],
             **({"fock_builds": potential.builds - builds_before} if potential else {}),
             **_orbital_route_record(solver),
@@ -559,6 +567,18 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+def _after_stall(pending: list[dict[str, Any]], device: str, orbitals, why: str) -> None:
+    """Reorder the remaining rungs after a DIIS stall (``why``): on the CPU, DIIS with the
+    occupations held on ``orbitals`` (:mod:`superatom.engine.fixed_occupation`) first, then
+    Newton, then the rest; elsewhere Newton first."""
+    _newton_first(pending)
+    if device == "cpu" and orbitals is not None:
+        pending.insert(0, {"name": FIXED_OCCUPATION, "hold": orbitals,
+                           "restart": f"{why}: occupations held on its best orbitals"})
+    elif pending and pending[0]["name"] == "newton":
+        pending[0] = {**pending[0], "restart": f"{why}: Newton first"}
 
 
 def _newton_first(pending: list[dict[str, Any]]) -> None:

@@ -1,11 +1,14 @@
-"""Notice a DIIS run that has stopped converging, so the ladder can hand it to Newton.
+"""Notice a DIIS run that has stopped converging, so the ladder can change solver.
 
 DIIS close to a solution usually shrinks the orbital gradient by orders of magnitude in a
 few cycles. On some open shells it does not: the [WO4]- radical started from its anion's
 density keeps its orbital gradient near 1e-3 from cycle 14 to cycle 67 while the energy
-wanders by 1e-4 Ha, and the [PW12O40]2- radical wandered by 3e-7 Ha for 17 cycles of
-2.6 min each. A second-order solver took the [WO4]- one to its minimum in 7 iterations
-(the Keggin radical was not converged after two, 19 min each: ``benchmarks/README.md``).
+falls by 2e-4 Ha, and the [PW12O40]2- radical crept down by 2e-7 Ha per cycle for 10 cycles
+of 2.6 min each. It is a slow descent along a soft direction (the hole settling in its
+near-degenerate set), not noise: from the [WO4]- stall point a fresh DIIS, with the
+occupations held on the stalled orbitals (:mod:`superatom.engine.fixed_occupation`),
+converges in 42 cycles, and Newton in 7 iterations of about seven cycles' cost each
+(``benchmarks/README.md``); the ladder runs the held-occupation DIIS next, then Newton.
 :class:`StallWatch` follows the orbital-gradient norm PySCF reports after every cycle and
 raises :class:`DIISStalled` once the best gradient of the last ``window`` cycles is no
 better than ``gain`` times the best before them, provided that earlier best is already
@@ -133,8 +136,9 @@ STALLED_KEY = "superatom_diis_stalled"
 def mark_stalled(chkfile: str, mol, stall: DIISStalled) -> None:
     """Save the stalled DIIS's best orbitals in ``chkfile`` and mark it as stalled.
 
-    A later run that restarts from this checkpoint begins with Newton instead of spending
-    another ``STALL_WINDOW`` DIIS cycles (2.6 min each on a Keggin radical) finding out.
+    A later run that restarts from this checkpoint skips plain DIIS (it begins with the
+    held-occupation DIIS, or Newton off the CPU) instead of spending another
+    ``STALL_WINDOW`` DIIS cycles (2.6 min each on a Keggin radical) finding out.
     Arrays on a GPU are brought to the host first.
     """
     from pyscf.scf import chkfile as scf_chkfile
