@@ -35,6 +35,7 @@ from superatom.engine.device import (
     release_gpu_memory,
     resolve_device,
 )
+from superatom.engine.df_tensor import keep_df_tensor
 from superatom.engine.fixed_occupation import FIXED_OCCUPATION, is_aufbau, occupations_held
 from superatom.engine.fock_reuse import LastPotential
 from superatom.engine.gpu_checks import (
@@ -274,6 +275,7 @@ def run_scf(
     mol=None,
     progress: Callable[[int, float, float], None] | None = None,
     restart_from: list[str] | None = None,
+    df_file: str | None = None,
 ) -> SCFResult:
     """Run a Kohn-Sham SCF and return plain arrays; raise if it never converges.
 
@@ -318,6 +320,10 @@ def run_scf(
         with energies in Hartree. Every cycle is also logged (INFO) on this module's logger.
     restart_from : list of str, optional
         Checkpoints to try as starting guess instead of ``chkfile`` (the first that fits).
+    df_file : str, optional
+        Where to keep a DF tensor that goes to disk anyway, for a restart to reuse (CPU;
+        :func:`superatom.engine.df_tensor.keep_df_tensor`); an existing one that fits is
+        used instead of building the tensor again.
 
     Examples
     --------
@@ -334,7 +340,8 @@ def run_scf(
 
     def solve(device: str) -> SCFResult:
         mf, attempts, total_cycles, guess = converge_scf(
-            mol, settings, device, name, initial_dm, chkfile, progress, restart_from)
+            mol, settings, device, name, initial_dm, chkfile, progress, restart_from,
+            df_file=df_file)
         stable = (_stability(mf, settings, device, name, chkfile, restart_from or [chkfile])
                   if settings.stability_check else None)
         result = _collect(mf, mol, settings, device, attempts, total_cycles, start)
@@ -441,7 +448,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                  initial_dm: np.ndarray | None = None, chkfile: str | None = None,
                  progress: Callable[[int, float, float], None] | None = None,
                  restart_from: list[str] | None = None,
-                 preconverge: bool | None = None):
+                 preconverge: bool | None = None, df_file: str | None = None):
     """Converge the SCF of a built ``mol`` through the fallback ladder on ``device``;
     ``progress`` as in :func:`run_scf`.
 
@@ -459,6 +466,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     :class:`SCFNotConvergedError` (naming ``name``) when no rung converges.
     """
     mf = make_scf(mol, settings, device)
+    if df_file and device == "cpu" and settings.density_fit:
+        mf.superatom_memory = {**mf.superatom_memory, **keep_df_tensor(mf, df_file)}
     potential = LastPotential.install(mf) if device == "cpu" else None
     dm, guess, earlier_stall, orbitals = initial_dm, "initial_dm", None, None
     for candidate in restart_from if restart_from is not None else [chkfile]:

@@ -207,18 +207,21 @@ def compute_frontier(
     mol=None,
     progress: Any = None,
     restart_from: list[str] | None = None,
+    df_file: str | None = None,
 ) -> FrontierOrbitalDoc:
     """Run the SCF and build the document, outside any workflow manager.
 
     ``molecule`` is a pymatgen Molecule or an ASE Atoms; ``settings`` a CalcSettings or a
     preset name; ``mol`` the engine's already built Mole of ``molecule`` (None: the engine
-    builds it); ``progress(cycle, e_tot_ha, delta_ha)`` is called every SCF cycle.
+    builds it); ``progress(cycle, e_tot_ha, delta_ha)`` is called every SCF cycle; ``df_file``
+    keeps a DF tensor that goes to disk anyway for a restart (see ``engine.run_scf``).
     """
     start = time.perf_counter()
     molecule = structure_io.as_molecule(molecule)
     settings = as_settings(settings)
     result = engine.run_scf(molecule, settings, initial_dm=initial_dm, chkfile=chkfile,
-                            mol=mol, progress=progress, restart_from=restart_from)
+                            mol=mol, progress=progress, restart_from=restart_from,
+                            df_file=df_file)
     doc = build_frontier_doc(molecule, settings, result, metadata)
     doc.scf_guess = result.extra.get("guess", "minao")
     doc.timings["total_s"] = time.perf_counter() - start
@@ -244,6 +247,12 @@ def checkpoint_path(digest: str) -> Path:
     return checkpoint_folder() / f"{digest}.{os.getpid()}-{uuid.uuid4().hex[:8]}.chk"
 
 
+def df_tensor_path(digest: str) -> Path:
+    """Where an SCF of an input hash keeps a DF tensor too large for memory, so that a
+    restart reuses it (``engine.df_tensor``); removed with the checkpoints."""
+    return checkpoint_folder() / f"{digest}.df.h5"
+
+
 def restart_checkpoints(digest: str) -> list[str]:
     """Checkpoints left by earlier runs of an input hash, newest first.
 
@@ -259,9 +268,11 @@ def restart_checkpoints(digest: str) -> list[str]:
 
 
 def remove_checkpoints(digest: str) -> None:
-    """Delete every checkpoint of an input hash once its result is stored."""
+    """Delete every checkpoint of an input hash, and its kept DF tensor, once its result is
+    stored."""
     for path in restart_checkpoints(digest):
         Path(path).unlink(missing_ok=True)
+    df_tensor_path(digest).unlink(missing_ok=True)
 
 
 def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
@@ -376,6 +387,7 @@ class FrontierOrbitalMaker(Maker):
         doc = compute_frontier(
             molecule, settings, self.metadata, initial_dm=initial_dm, chkfile=chkfile, mol=mol,
             restart_from=restart_checkpoints(digest) if own else None,
+            df_file=str(df_tensor_path(digest)) if own else None,
         )
         doc.preset = self.preset
         if doc.scf_guess == "initial_dm":
