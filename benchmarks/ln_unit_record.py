@@ -113,7 +113,7 @@ def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     target.unlink(missing_ok=True)
     chkfile.save(str(target), "scf", {"mo_coeff": coeff[..., keep], "mo_occ": occ[..., keep],
                                       "e_tot": e_tot})
-    if stall:  # a restart from the copy begins with Newton, as one from the original would
+    if stall:  # a restart from the copy skips plain DIIS, as one from the original would
         carry_stall_mark(str(target), stall)
     return target
 

@@ -9,7 +9,13 @@ import pytest
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
 from superatom.engine import scf as engine_scf
-from superatom.engine.stall import STALL_WINDOW, StallWatch, stall_reason, stalled_before
+from superatom.engine.stall import (
+    STALL_ENERGY_GAIN,
+    STALL_WINDOW,
+    StallWatch,
+    stall_reason,
+    stalled_before,
+)
 from superatom.validation.checks import _detached, validation_system
 from tests.molecules import oxygen_triplet
 
@@ -64,9 +70,22 @@ def test_stalled_diis_holds_its_occupations_and_reaches_the_plain_diis_minimum(
 
 @pytest.fixture
 def hair_trigger(monkeypatch):
-    """A stall watch that calls any DIIS stalled after 3 cycles (gain 1e-6)."""
+    """A plain-DIIS stall watch that calls it stalled after 3 cycles (gain 1e-6); the
+    held-occupation DIIS keeps the engine's watch."""
+    def watch(floor, energy_gain=None):
+        if energy_gain is None:
+            return StallWatch(window=2, gain=1e-6, near=10.0)
+        return StallWatch(floor=floor, energy_gain=energy_gain)
+
+    monkeypatch.setattr(engine_scf, "StallWatch", watch)
+
+
+@pytest.fixture
+def both_stall(monkeypatch):
+    """Plain and held-occupation DIIS both called stalled after 3 cycles."""
     monkeypatch.setattr(engine_scf, "StallWatch",
-                        lambda floor: StallWatch(window=2, gain=1e-6, near=10.0))
+                        lambda floor, energy_gain=None: StallWatch(window=2, gain=1e-6,
+                                                                   near=10.0))
 
 
 @pytest.fixture
@@ -145,3 +164,29 @@ def test_a_restart_from_a_stalled_checkpoint_skips_plain_diis(hair_trigger, tmp_
             chkfile=plain)
     assert stalled_before(plain) is None
     assert run_scf(oxygen_triplet(), settings, chkfile=plain).attempts[0]["solver"] == "diis"
+
+
+def test_a_held_diis_still_descending_is_not_stalled_and_a_flat_one_is():
+    gradients = [1e-2, 1e-3] + [9e-4] * STALL_WINDOW
+    descending = [-1.0 - 1e-5 * cycle for cycle in range(len(gradients))]
+    assert stall_reason(gradients, energies=descending, energy_gain=STALL_ENERGY_GAIN) is None
+    creeping = [-1.0 - 1e-10 * cycle for cycle in range(len(gradients))]
+    reason = stall_reason(gradients, energies=creeping, energy_gain=STALL_ENERGY_GAIN)
+    assert reason.endswith("energy down 8.0e-10 Ha")
+
+
+def test_a_stalled_held_diis_goes_to_newton_and_a_restart_begins_there(both_stall, tmp_path):
+    chkfile = str(tmp_path / "o2.chk")
+    settings = load_preset("fast", device="cpu")
+    reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
+                                                      fallback_ladder=False))
+    first = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
+    assert _solvers(first) == [("diis", False, None), ("fixed_occupation", False, None),
+                               ("newton", True, None)]
+    assert first.attempts[1]["stalled"].startswith(f"{engine_scf.HELD_STALL}: orbital gradient")
+    assert abs(first.e_tot - reference.e_tot) < 1e-7
+    assert stalled_before(chkfile).startswith(engine_scf.HELD_STALL)
+    again = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
+    assert [a["solver"] for a in again.attempts] == ["newton"]
+    assert again.attempts[0]["restart"].endswith("Newton first")
+    assert abs(again.e_tot - reference.e_tot) < 1e-7

@@ -50,6 +50,8 @@ from superatom.engine.large_core import large_core_electrons
 from superatom.engine.memory import memory_budget_mb, memory_plan
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
 from superatom.engine.stall import (
+    HELD_FLOOR_FACTOR,
+    STALL_ENERGY_GAIN,
     STALL_FLOOR_FACTOR,
     DIISStalled,
     StallWatch,
@@ -288,7 +290,8 @@ def run_scf(
     (``stalled``), and marks the checkpoint so that a restart from it skips plain DIIS. On
     the CPU a fresh DIIS then runs with the occupations held on the stalled run's best
     orbitals (``fixed_occupation``; a state it ends in that is not aufbau does not count),
-    then Newton; elsewhere Newton at once. On the CPU Newton's orbital-Hessian products
+    then Newton, which a stall of that DIIS too (flat gradient and flat energy) also marks
+    for a restart; elsewhere Newton at once. On the CPU Newton's orbital-Hessian products
     take the orbital route for their exchange
     (:func:`superatom.engine.response_exchange.newton_on_orbital_route`); if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
@@ -496,8 +499,10 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     pending = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
     watch_stall = any(requested["name"] == "newton" for requested in pending)
     if earlier_stall and watch_stall:  # the checkpoint's DIIS stalled: skip plain DIIS
-        _after_stall(pending, device, orbitals,
-                     f"the checkpoint's DIIS had stalled ({earlier_stall})")
+        why = f"the checkpoint's DIIS had stalled ({earlier_stall})"
+        # held occupations stalled too: Newton first
+        _after_stall(pending, device, None if earlier_stall.startswith(HELD_STALL) else orbitals,
+                     why)
     while pending:
         requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
@@ -515,8 +520,7 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                              "e_tot": None, "wall_s": 0.0, "note": "not available"})
             continue
         cycles = {"n": 0}
-        watch = (StallWatch(floor=STALL_FLOOR_FACTOR * _gradient_tolerance(mf))
-                 if watch_stall and requested["name"] == "diis" else None)
+        watch = _stall_watch(mf, requested["name"]) if watch_stall else None
 
         def count(envs, cycles=cycles, before=total_cycles, watch=watch):
             cycles["n"] += 1
@@ -537,8 +541,13 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
                     converged, state = False, {"state": "not aufbau"}  # not a ground state
         except DIISStalled as stall:
             stalled, energy, converged = stall, stall.e_tot, False
-            _after_stall(pending, device, (stall.mo_coeff, stall.mo_occ), "DIIS had stalled")
-            log.info("DIIS stalled (%s): %s next", stall.reason, pending[0]["name"])
+            if held:  # the fresh DIIS is flat too: Newton (then the rest)
+                stall.reason = f"{HELD_STALL}: {stall.reason}"
+                _newton_first(pending)
+            else:
+                _after_stall(pending, device, (stall.mo_coeff, stall.mo_occ),
+                             "DIIS had stalled")
+            log.info("%s stalled (%s): %s next", rung["name"], stall.reason, pending[0]["name"])
             if chkfile:
                 _help_checkpoint(mark_stalled, chkfile, mol, stall)
         attempts.append({
@@ -576,6 +585,22 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     mf.level_shift = 0.0
     mf.conv_check = True
     return mf, attempts, total_cycles, guess
+
+
+#: Prefix of the stall reason (and checkpoint mark) of a stalled held-occupation DIIS.
+HELD_STALL = "held occupations"
+
+
+def _stall_watch(mf, rung: str) -> StallWatch | None:
+    """The stall watch of a ladder rung: plain DIIS stops on a flat gradient; the
+    held-occupation DIIS, after which only Newton is left, on a flat gradient *and* a flat
+    energy (:data:`superatom.engine.stall.STALL_ENERGY_GAIN`), with a lower floor."""
+    tolerance = _gradient_tolerance(mf)
+    if rung == "diis":
+        return StallWatch(floor=STALL_FLOOR_FACTOR * tolerance)
+    if rung == FIXED_OCCUPATION:
+        return StallWatch(floor=HELD_FLOOR_FACTOR * tolerance, energy_gain=STALL_ENERGY_GAIN)
+    return None
 
 
 def _after_stall(pending: list[dict[str, Any]], device: str, orbitals, why: str) -> None:

@@ -9,6 +9,11 @@ near-degenerate set), not noise: from the [WO4]- stall point a fresh DIIS, with 
 occupations held on the stalled orbitals (:mod:`superatom.engine.fixed_occupation`),
 converges in 42 cycles, and Newton in 7 iterations of about seven cycles' cost each
 (``benchmarks/README.md``); the ladder runs the held-occupation DIIS next, then Newton.
+That second DIIS is watched too, but it counts as stalled only when its energy has also
+stopped falling (``STALL_ENERGY_GAIN``): on [WO4]- a gradient-only watch would have cut it
+in the middle of its descent, while on [PW12O40]2- it reached the minimum's energy to 1e-8
+Ha and then held its gradient at 1e-4 (three times the tolerance, a real gradient: a central
+finite difference along it gives its square to 0.1 %) for 8 cycles, which Newton is for.
 :class:`StallWatch` follows the orbital-gradient norm PySCF reports after every cycle and
 raises :class:`DIISStalled` once the best gradient of the last ``window`` cycles is no
 better than ``gain`` times the best before them, provided that earlier best is already
@@ -31,6 +36,12 @@ STALL_GAIN = 0.5
 STALL_NEAR = 1e-2
 #: A DIIS whose best gradient is within this factor of the gradient tolerance is let finish.
 STALL_FLOOR_FACTOR = 3.0
+#: The held-occupation DIIS counts as stalled only when, besides its gradient, its lowest
+#: energy also fell by less than this (Hartree) over the window: a slow descent goes on.
+STALL_ENERGY_GAIN = 1e-6
+#: Floor factor of the held-occupation DIIS's watch: after it only Newton is left, and a
+#: gradient that stays at 3x the tolerance with a flat energy is not "nearly done".
+HELD_FLOOR_FACTOR = 1.5
 
 
 class DIISStalled(Exception):
@@ -49,7 +60,8 @@ class DIISStalled(Exception):
 
 def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
                  gain: float = STALL_GAIN, near: float = STALL_NEAR,
-                 floor: float = 0.0) -> str | None:
+                 floor: float = 0.0, energies: list[float] | None = None,
+                 energy_gain: float | None = None) -> str | None:
     """Why a DIIS history of orbital-gradient norms counts as stalled, or None.
 
     Parameters
@@ -60,7 +72,10 @@ def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
         See the module constants.
     floor : float
         Orbital-gradient norm (Hartree) under which DIIS is never called stalled.
-
+    energies, energy_gain : list of float, float, optional
+        Total energy after each cycle (Hartree); with ``energy_gain``, a DIIS whose lowest
+        energy in the window is more than ``energy_gain`` below the lowest before it is
+        still descending and not stalled.
 
     Examples
     --------
@@ -72,6 +87,11 @@ def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
     True
     >>> stall_reason([1e-2, 1e-3] + [9e-4] * 8, floor=1e-3) is None  # nearly done
     True
+    >>> falling = [-1.0 - 1e-5 * cycle for cycle in range(10)]
+    >>> stall_reason([1e-2, 1e-3] + [9e-4] * 8, energies=falling, energy_gain=1e-6) is None
+    True
+    >>> stall_reason([1e-2, 1e-3] + [9e-4] * 8, energies=[-1.0] * 10, energy_gain=1e-6)
+    'orbital gradient 9.0e-04 after 8 more cycles, best before 1.0e-03, energy down 0.0e+00 Ha'
     """
     if len(gradients) <= window:
         return None
@@ -79,8 +99,13 @@ def stall_reason(gradients: list[float], window: int = STALL_WINDOW,
     recent = min(gradients[-window:])
     if before >= near or recent < max(gain * before, floor):
         return None
-    return (f"orbital gradient {recent:.1e} after {window} more cycles, "
-            f"best before {before:.1e}")
+    reason = f"orbital gradient {recent:.1e} after {window} more cycles, best before {before:.1e}"
+    if energy_gain is None or energies is None:
+        return reason
+    descent = min(energies[:-window]) - min(energies[-window:])
+    if descent > energy_gain:
+        return None
+    return f"{reason}, energy down {max(descent, 0.0):.1e} Ha"
 
 
 class StallWatch:
@@ -105,9 +130,12 @@ class StallWatch:
     """
 
     def __init__(self, window: int = STALL_WINDOW, gain: float = STALL_GAIN,
-                 near: float = STALL_NEAR, floor: float = 0.0):
+                 near: float = STALL_NEAR, floor: float = 0.0,
+                 energy_gain: float | None = None):
         self.window, self.gain, self.near, self.floor = window, gain, near, floor
+        self.energy_gain = energy_gain
         self.gradients: list[float] = []
+        self.energies: list[float] = []
         self.best: tuple | None = None  # (mo_coeff, mo_occ, e_tot, mo_energy)
 
     def check(self, envs: dict[str, Any]) -> None:
@@ -124,7 +152,9 @@ class StallWatch:
             self.best = (envs["mo_coeff"].copy(), envs["mo_occ"].copy(), float(envs["e_tot"]),
                          None if energies is None else energies.copy())
         self.gradients.append(gradient)
-        reason = stall_reason(self.gradients, self.window, self.gain, self.near, self.floor)
+        self.energies.append(float(envs["e_tot"]))
+        reason = stall_reason(self.gradients, self.window, self.gain, self.near, self.floor,
+                              self.energies, self.energy_gain)
         if reason is not None:
             raise DIISStalled(reason, *self.best)
 
