@@ -7,12 +7,12 @@ falls by 2e-4 Ha, and the [PW12O40]2- radical crept down by 2e-7 Ha per cycle fo
 of 2.6 min each. It is a slow descent along a soft direction (the hole settling in its
 near-degenerate set), not noise: from the [WO4]- stall point a fresh DIIS, with the
 occupations held on the stalled orbitals (:mod:`superatom.engine.fixed_occupation`),
-converges in 42 cycles, and Newton in 7 iterations of about seven cycles' cost each
+converges in 35-42 cycles, Newton in 6-7 iterations that cost 7-10 DIIS cycles each
 (``benchmarks/README.md``); the ladder runs the held-occupation DIIS next, then Newton.
 That second DIIS is watched too, but it counts as stalled only when its energy has also
 stopped falling (``STALL_ENERGY_GAIN``): on [WO4]- a gradient-only watch would have cut it
-in the middle of its descent, while on [PW12O40]2- it reached the minimum's energy to 1e-8
-Ha and then held its gradient at 1e-4 (three times the tolerance, a real gradient: a central
+in the middle of its descent, while on [PW12O40]2- it settled its energy to 1e-8 Ha and
+then held its gradient at 1e-4 (three times the tolerance, a real gradient: a central
 finite difference along it gives its square to 0.1 %) for 8 cycles, which Newton is for.
 :class:`StallWatch` follows the orbital-gradient norm PySCF reports after every cycle and
 raises :class:`DIISStalled` once the best gradient of the last ``window`` cycles is no
