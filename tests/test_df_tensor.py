@@ -96,5 +96,6 @@ def test_storing_the_result_removes_the_kept_tensor(tmp_path, monkeypatch):
     assert kept.parent == tmp_path
     kept.write_bytes(b"x")
     (tmp_path / "abc123.1-2.chk").write_bytes(b"x")
+    (tmp_path / "abc123.df.h5.77-deadbeef.partial").write_bytes(b"x")  # a killed build's
     remove_checkpoints("abc123")
     assert not list(tmp_path.iterdir())

@@ -272,7 +272,9 @@ def remove_checkpoints(digest: str) -> None:
     stored."""
     for path in restart_checkpoints(digest):
         Path(path).unlink(missing_ok=True)
-    df_tensor_path(digest).unlink(missing_ok=True)
+    kept = df_tensor_path(digest)
+    for path in [kept, *kept.parent.glob(f"{kept.name}.*.partial")]:  # also a killed build's
+        path.unlink(missing_ok=True)
 
 
 def resolve_settings(settings: CalcSettings | dict[str, Any] | None, preset: str | None,
