@@ -2,9 +2,9 @@
 
 A Keggin-size system's DF tensor (962 AOs: 22 GB) does not fit in a 24 GB machine's budget,
 and PySCF writes it to an unnamed scratch file that goes when the process ends. Building it
-takes about 8 of the 12.5 minutes before the first SCF cycle of the [PW12O40]2- radical on 2
-cores, and a run stopped by a wall time, a kill or a stall is restarted from its checkpoint
-with every one of those minutes spent again. :func:`keep_df_tensor` writes the tensor to a
+takes 265 s for the [PW12O40]2- radical on 2 cores, and a run stopped by a wall time, a kill
+or a stall is restarted from its checkpoint with those seconds spent again (reading the
+kept file instead: under a second). :func:`keep_df_tensor` writes the tensor to a
 named file beside the checkpoints instead (under a temporary name, renamed once complete) and
 a later run of the same input uses that file; the workflow deletes it with the checkpoints
 once the result is stored. Same integrals, same numbers: only where they are kept changes.

@@ -498,11 +498,10 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
     version = _gpu4pyscf_version(device)
     pending = _ladder(settings, mol, preconverge, restarted=guess == "checkpoint")
     watch_stall = any(requested["name"] == "newton" for requested in pending)
-    if earlier_stall and watch_stall:  # the checkpoint's DIIS stalled: skip plain DIIS
-        why = f"the checkpoint's DIIS had stalled ({earlier_stall})"
-        # held occupations stalled too: Newton first
-        _after_stall(pending, device, None if earlier_stall.startswith(HELD_STALL) else orbitals,
-                     why)
+    if earlier_stall and watch_stall:  # skip plain DIIS; Newton first if the held one stalled
+        held_stalled = earlier_stall.startswith(HELD_STALL)
+        _after_stall(pending, device, None if held_stalled else orbitals,
+                     f"the checkpoint's DIIS had stalled ({earlier_stall})")
     while pending:
         requested = pending.pop(0)
         rung = effective_rung(requested, device, settings.solvent, version)
