@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pyscf import gto, scf
 
-from superatom.engine.fixed_occupation import is_aufbau, occupations_held
+from superatom.engine.fixed_occupation import holes, is_aufbau, occupations_held
+from superatom.engine.scf import scf_state
 
 
 def _oxygen():
@@ -39,5 +40,24 @@ def test_held_occupations_keep_an_excited_state_that_aufbau_filling_leaves():
     with occupations_held(mf, mf.mo_coeff, excited):
         energy = mf.kernel(mf.make_rdm1(mf.mo_coeff, excited))
         assert mf.converged and energy > ground + 1e-3  # stayed excited
+        # the ladder's test and the stored state give one verdict (here: the relaxed
+        # excited state orders its own levels aufbau-like, so no hole either way)
+        state = scf_state(mf.mo_energy, mf.mo_occ, restricted=False)
+        assert is_aufbau(mf.mo_energy, mf.mo_occ) == state["aufbau"]
+        assert (state["holes"] or [[], []]) == holes(mf.mo_energy, mf.mo_occ)
     assert "get_occ" not in vars(mf)  # aufbau filling is back
     assert abs(mf.kernel(ground_dm) - ground) < 1e-8
+
+
+def test_a_hole_in_a_degenerate_set_is_aufbau_for_the_ladder_and_the_stored_state():
+    # pi* of O2 is twofold: an alpha electron in either member is the same level, whichever
+    # index the eigensolver put first; a level 1e-3 Ha below the top one is a real hole
+    energy = np.array([[-1.0, -0.3, -0.3 + 2e-8, 0.4], [-1.0, -0.3, -0.3, 0.4]])
+    tie = np.array([[1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    assert is_aufbau(energy, tie) and scf_state(energy, tie, restricted=False)["aufbau"]
+    energy[0, 1] = -0.301
+    assert not is_aufbau(energy, tie)
+    assert scf_state(energy, tie, restricted=False)["holes"] == [[1], []]
+    closed = np.array([2.0, 0.0, 2.0, 0.0])
+    assert scf_state(energy[1], closed, restricted=True)["aufbau"]  # tie, restricted
+    assert scf_state(energy[0], closed, restricted=True)["holes"] == [[1], [1]]

@@ -72,9 +72,48 @@ def _full_width(mf, mo_coeff: Any, mo_occ: Any) -> tuple[np.ndarray, np.ndarray]
     return full_coeff, full_occ
 
 
-def is_aufbau(mo_energy: Any, mo_occ: Any, tolerance: float = 1e-6) -> bool:
+#: Levels closer than this (Hartree) are ties: an empty one among them is no hole (a hole in
+#: a degenerate set is aufbau whichever member it sits in).
+AUFBAU_TIE = 1e-6
+
+
+def holes(mo_energy: Any, mo_occ: Any, tolerance: float = AUFBAU_TIE) -> list[list[int]]:
+    """Per spin channel, the empty orbitals that lie more than ``tolerance`` (Hartree) below
+    an occupied one: the one definition of "not aufbau" (the ladder's acceptance test and the
+    stored ``scf_state`` both use it).
+
+    ``mo_occ`` of a restricted run (one channel, occupations 0-2) gives one list; an orbital
+    counts as occupied when it holds more than half an electron pair (restricted) or half an
+    electron (per spin).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> holes(np.array([-1.0, 0.1, 0.2]), np.array([2.0, 0.0, 2.0]))
+    [[1]]
+    >>> holes(np.array([[-1.0, -0.5, -0.5], [-0.9, -0.4, 0.3]]),
+    ...       np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]]))
+    [[], []]
+    """
+    energies, occupations = np.asarray(mo_energy, dtype=float), np.asarray(mo_occ, dtype=float)
+    full = 2.0 if energies.ndim == 1 else 1.0
+    if energies.ndim == 1:
+        energies, occupations = energies[None], occupations[None]
+    found = []
+    for energy, occ in zip(energies, occupations, strict=True):
+        filled = occ > full / 2
+        if not filled.any():
+            found.append([])
+            continue
+        top = energy[filled].max()
+        empty = np.flatnonzero(~filled & (energy < top - tolerance))
+        found.append([int(k) for k in empty[np.argsort(energy[empty], kind="stable")]])
+    return found
+
+
+def is_aufbau(mo_energy: Any, mo_occ: Any, tolerance: float = AUFBAU_TIE) -> bool:
     """Whether no empty orbital lies more than ``tolerance`` (Hartree) below an occupied one
-    of the same spin.
+    of the same spin (:func:`holes` finds none).
 
     Examples
     --------
@@ -85,11 +124,4 @@ def is_aufbau(mo_energy: Any, mo_occ: Any, tolerance: float = 1e-6) -> bool:
     >>> is_aufbau(np.array([-1.0, 0.1, 0.2]), np.array([2.0, 0.0, 2.0]))
     False
     """
-    energies, occupations = np.asarray(mo_energy), np.asarray(mo_occ)
-    if energies.ndim == 1:
-        energies, occupations = energies[None], occupations[None]
-    for energy, occ in zip(energies, occupations, strict=True):
-        filled, empty = energy[occ > 0], energy[occ == 0]
-        if filled.size and empty.size and empty.min() < filled.max() - tolerance:
-            return False
-    return True
+    return not any(holes(mo_energy, mo_occ, tolerance))

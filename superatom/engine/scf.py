@@ -36,7 +36,12 @@ from superatom.engine.device import (
     resolve_device,
 )
 from superatom.engine.df_tensor import keep_df_tensor
-from superatom.engine.fixed_occupation import FIXED_OCCUPATION, is_aufbau, occupations_held
+from superatom.engine.fixed_occupation import (
+    FIXED_OCCUPATION,
+    holes,
+    is_aufbau,
+    occupations_held,
+)
 from superatom.engine.fock_reuse import LastPotential
 from superatom.engine.gpu_checks import (
     check_gpu4pyscf_version,
@@ -850,7 +855,8 @@ def scf_state(mo_energy: np.ndarray, mo_occ: np.ndarray, restricted: bool,
     """The electronic state an SCF reached: electrons per spin, aufbau or not, <S^2>.
 
     Two runs (GPU and CPU guesses differ) are in the same state when these agree. ``holes``
-    lists the orbitals (per channel) below the highest occupied one that are empty.
+    lists the empty orbitals (per channel) more than 1e-6 Ha below the highest occupied one
+    (:func:`~superatom.engine.fixed_occupation.holes`; closer levels are ties).
 
     Examples
     --------
@@ -862,16 +868,12 @@ def scf_state(mo_energy: np.ndarray, mo_occ: np.ndarray, restricted: bool,
     False
     """
     channels = [mo_occ / 2, mo_occ / 2] if restricted else list(mo_occ)
-    energies = [mo_energy, mo_energy] if restricted else list(mo_energy)
-    holes = []
-    for energy, occ in zip(energies, channels, strict=True):
-        order = np.argsort(energy, kind="stable")
-        filled = occ[order] > 0.5
-        top = int(np.flatnonzero(filled).max()) if filled.any() else -1
-        holes.append([int(order[k]) for k in range(top) if not filled[k]])
+    empty_below = holes(mo_energy, mo_occ)  # one definition with the ladder's is_aufbau
+    if restricted:
+        empty_below = empty_below * 2
     n_alpha, n_beta = (round(float(c.sum())) for c in channels)
-    state: dict[str, Any] = {"n_alpha": n_alpha, "n_beta": n_beta,
-                             "aufbau": not any(holes), "holes": holes if any(holes) else []}
+    state: dict[str, Any] = {"n_alpha": n_alpha, "n_beta": n_beta, "aufbau": not any(empty_below),
+                             "holes": empty_below if any(empty_below) else []}
     if spin_square is not None:
         s = abs(n_alpha - n_beta) / 2
         state["spin_square"] = round(float(spin_square), 6)
