@@ -130,11 +130,13 @@ def molybdate_in_cpcm():
 def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier(molybdate_in_cpcm):
     """[MoO4]2- in C-PCM (Td, threefold HOMO): a start on the single lowest rotation converges
     to a higher root (0.84 Ha against 0.83); the engine's start spans the low pairs with
-    random signs and finds PySCF's root in fewer trial rotations."""
+    random signs and finds a root at least as low as PySCF's start does (on one CPU the same
+    0.83 Ha root, on another PySCF's start stopped at 0.86 and the engine's found 0.83), in
+    fewer trial rotations."""
     mf = molybdate_in_cpcm
     reference, _, pyscf_products, reference_converged, _ = lowest_rotation(mf, start="pyscf")
     lowest, _, products, converged, _ = lowest_rotation(mf)
-    assert reference > 0.5 and abs(lowest - reference) < 1e-4  # Davidson's tolerance
+    assert reference > 0.5 and 0.5 < lowest < reference + 1e-4  # Davidson's tolerance
     assert products < pyscf_products and converged and reference_converged
 
 
@@ -148,8 +150,9 @@ def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_i
     reference = float(re.search(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)", buffer.getvalue())[1])
     _, lowest, _ = internal_stability(mf)
     without_response = lowest_rotation(mf)[0]
-    assert abs(lowest - reference) < 2e-4  # Davidson's tolerance, different starts
-    assert without_response - reference > 5e-4  # the response lowers the Hessian
+    # Davidson's tolerance; PySCF's start may stop on a higher root of the threefold set
+    assert 0.5 < lowest < reference + 2e-4
+    assert without_response - lowest > 5e-4  # the response lowers the Hessian
 
 
 def test_an_unconverged_analysis_gives_no_verdict(monkeypatch):
@@ -164,3 +167,25 @@ def test_an_unconverged_analysis_gives_no_verdict(monkeypatch):
     assert check["lowest_eigenvalue_ha"] > 0 and not record["internal_stable"]
     assert record["followed"] == 0 and record["verdict"].startswith("no verdict")
     assert mf.e_tot == e_converged
+
+
+def test_a_flat_direction_is_not_a_saddle_point(monkeypatch):
+    """A negative eigenvalue whose direction gains nothing when followed (a hole turning in a
+    degenerate pair: OH's 2-Pi gave -6e-5 Ha on one CPU) leaves a stable state; the same
+    rotation with a real energy gain (stretched H2, first test) is followed as a saddle."""
+    mf = dft.UKS(gto.M(atom="O 0 0 0; H 0 0 0.97", basis="6-31g", spin=1, verbose=0),
+                 xc="PBE0")
+    mf.conv_tol = 1e-9
+    mf.kernel()
+    energy = mf.e_tot
+
+    def reports_a_negative_root(mf, record=None, saved=None):
+        record.update(trial_rotations=3, davidson_converged=True, reused_rotations=0)
+        return False, -6e-5, mf.mo_coeff  # direction: where the orbitals already are
+
+    monkeypatch.setattr(engine_stability, "internal_stability", reports_a_negative_root)
+    monkeypatch.setattr(engine_stability, "energy_curvature", lambda mf, mo: -2.7e-5)
+    record = check_and_follow(mf)
+    assert record["internal_stable"] is True and record["followed"] == 1
+    assert record["verdict"].startswith("flat direction")
+    assert abs(record["energy_lowering_ha"]) < mf.conv_tol and abs(mf.e_tot - energy) < 1e-9

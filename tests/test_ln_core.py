@@ -157,13 +157,14 @@ def test_nd_clusterphene_dimer_plans_and_passes_the_gpu_guards_4f_in_core():
 
 def test_open_4f_shell_defeats_plain_diis_4f_in_core_converges_stable():
     """NdO+ (Nd(III) 4f3 on O2-): the small-core UKS quartet swings by hundreds of Ha under
-    plain DIIS from the minao guess; with the 4f shell in the core it is a closed shell that
-    the engine's start converges to a stable aufbau state."""
+    plain DIIS from the minao guess and has not settled after 20 cycles (on one CPU it never
+    did in 30, on another it settled at cycle 29); with the 4f shell in the core it is a
+    closed shell that the engine's start converges to a stable aufbau state."""
     from superatom.engine.scf import converge_scf
     from superatom.errors import SCFNotConvergedError
 
     ndo = Molecule(["Nd", "O"], [[0, 0, 0], [1.8, 0, 0]], charge=1, spin_multiplicity=4)
-    plain = load_preset("fast", device="cpu", max_cycle=30, fallback_ladder=False)
+    plain = load_preset("fast", device="cpu", max_cycle=20, fallback_ladder=False)
     energies = []
     with pytest.raises(SCFNotConvergedError):
         converge_scf(build_mole(ndo, plain), plain, "cpu", "NdO+", preconverge=False,

@@ -316,9 +316,19 @@ def check_and_follow(mf, max_follow: int = 2, saved: TrialRotations | None = Non
             verdict = f"still unstable after following {followed} instabilities"
             break
         followed += 1
+        e_before = float(mf.e_tot)
         mf.kernel(dm0=mf.make_rdm1(mo_coeff, mf.mo_occ))
         if not mf.converged:
             verdict = "the SCF from the rotated orbitals did not converge"
+            break
+        gained = e_before - float(mf.e_tot)
+        if gained < mf.conv_tol:
+            # a flat direction (a hole rotating inside a degenerate pair, e.g. the 2-Pi of
+            # OH; grid noise gives it an eigenvalue of +-1e-5..1e-4 Ha): no lower state there
+            stable = True
+            verdict = (f"flat direction: following the negative eigenvalue lowered the energy "
+                       f"by {gained:.1e} Ha, less than conv_tol (a degenerate set, not a saddle "
+                       "point)")
             break
     return {
         "internal_stable": bool(stable and mf.converged),
