@@ -1,5 +1,5 @@
-"""A DIIS that stops converging goes on with its occupations held (then Newton) and reaches
-the plain-DIIS minimum."""
+"""A DIIS that stops converging goes on with its occupations held (then the direct
+minimiser, then Newton) and reaches the plain-DIIS minimum."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import pytest
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
 from superatom.engine import scf as engine_scf
+from superatom.engine.fixed_occupation import is_aufbau
+from superatom.engine.mole import build_mole
+from superatom.engine.orbital_lbfgs import OrbitalLBFGS
+from superatom.engine.scf import make_scf
 from superatom.engine.stall import (
     STALL_ENERGY_GAIN,
     STALL_WINDOW,
@@ -46,12 +50,12 @@ def tungstate_radical_runs():
     watched = run_scf(radical, settings, initial_dm=start)
     plain = run_scf(radical, load_preset("gas", grids_level=1, device="cpu", max_cycle=200,
                                          fallback_ladder=False), initial_dm=start)
-    return watched, plain
+    return watched, plain, anion
 
 
 def test_stalled_diis_holds_its_occupations_and_reaches_the_plain_diis_minimum(
         tungstate_radical_runs):
-    watched, plain = tungstate_radical_runs
+    watched, plain, _ = tungstate_radical_runs
     diis, held = watched.attempts
     assert diis["solver"] == "diis" and not diis["converged"]
     assert diis["stalled"].startswith("orbital gradient")
@@ -70,6 +74,28 @@ def test_stalled_diis_holds_its_occupations_and_reaches_the_plain_diis_minimum(
         # runs are converged, not to the same digits)
         np.testing.assert_allclose(np.sort(watched.mo_energy, axis=None),
                                    np.sort(plain.mo_energy, axis=None), atol=1e-4)
+
+
+def test_the_minimiser_from_the_anion_orbitals_reaches_a_minimum_pyscf_keeps(
+        tungstate_radical_runs):
+    """The direct minimiser alone, from the anion's orbitals with one beta electron taken
+    from its HOMO: it ends at plain DIIS's state or a lower one (as the ladder), in fewer
+    Fock builds than plain DIIS's cycles, and PySCF's DIIS started there stays there."""
+    _, plain, anion = tungstate_radical_runs
+    settings = load_preset("gas", grids_level=1, device="cpu")
+    mol = build_mole(_detached(validation_system("WO4")), settings)
+    filled = np.flatnonzero(anion.mo_occ > 0)
+    occ = np.zeros((2, anion.mo_occ.size))
+    occ[:, filled] = 1.0
+    occ[1, filled[-1]] = 0.0
+    solver = OrbitalLBFGS(make_scf(mol, settings, "cpu"), max_cycle=100)
+    energy = solver.kernel(mo_coeff=np.array([anion.mo_coeff] * 2), mo_occ=occ)
+    assert solver.converged and is_aufbau(solver.mo_energy, solver.mo_occ)
+    assert energy < plain.e_tot + 1e-7
+    assert solver.fock_builds < plain.cycles
+    check = make_scf(mol, settings, "cpu")
+    check.kernel(dm0=solver.make_rdm1())
+    assert check.converged and abs(check.e_tot - energy) < 1e-8
 
 
 @pytest.fixture
@@ -112,12 +138,13 @@ def test_a_stall_holds_the_occupations_and_keeps_the_energy(hair_trigger):
     assert abs(result.e_tot - reference.e_tot) < 1e-7
 
 
-def test_held_occupations_off_the_aufbau_state_go_on_to_newton(hair_trigger, never_aufbau):
+def test_fixed_occupations_off_the_aufbau_state_go_on_to_newton(hair_trigger, never_aufbau):
     reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
                                                       fallback_ladder=False))
     result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
     assert _solvers(result) == [("diis", False, None),
                                 ("fixed_occupation", False, "not aufbau"),
+                                ("orbital_lbfgs", False, "not aufbau"),
                                 ("newton", True, None)]
     assert abs(result.e_tot - reference.e_tot) < 1e-7
 
@@ -134,6 +161,7 @@ def test_without_newton_the_level_shift_follows(hair_trigger, never_aufbau, monk
     result = run_scf(oxygen_triplet(), load_preset("fast", device="cpu"))
     assert _solvers(result) == [("diis", False, None),
                                 ("fixed_occupation", False, "not aufbau"),
+                                ("orbital_lbfgs", False, "not aufbau"),
                                 ("newton", False, "not available"),
                                 ("level_shift+damping", True, None)]
     assert abs(result.e_tot - reference.e_tot) < 1e-7
@@ -145,8 +173,12 @@ def test_off_the_cpu_a_stall_goes_to_newton_first():
     assert [rung["name"] for rung in ladder] == ["newton", "level_shift+damping"]
     assert ladder[0]["restart"] == "DIIS had stalled: Newton first"
     engine_scf._after_stall(ladder, "cpu", (np.eye(2), np.ones(2)), "DIIS had stalled")
-    assert [rung["name"] for rung in ladder] == ["fixed_occupation", "newton",
+    assert [rung["name"] for rung in ladder] == ["fixed_occupation", "orbital_lbfgs", "newton",
                                                  "level_shift+damping"]
+    restart = [{"name": "diis"}, {"name": "level_shift+damping"}, {"name": "newton"}]
+    engine_scf._after_stall(restart, "cpu", None, "the held DIIS had stalled")
+    assert [rung["name"] for rung in restart] == ["orbital_lbfgs", "newton", "diis",
+                                                  "level_shift+damping"]
 
 
 def test_a_restart_from_a_stalled_checkpoint_skips_plain_diis(hair_trigger, tmp_path):
@@ -179,18 +211,20 @@ def test_a_held_diis_still_descending_is_not_stalled_and_a_flat_one_is():
     assert reason.endswith("energy down 8.0e-10 Ha")
 
 
-def test_a_stalled_held_diis_goes_to_newton_and_a_restart_begins_there(both_stall, tmp_path):
+def test_a_stalled_held_diis_goes_to_the_minimiser_and_a_restart_begins_there(both_stall,
+                                                                             tmp_path):
     chkfile = str(tmp_path / "o2.chk")
     settings = load_preset("fast", device="cpu")
     reference = run_scf(oxygen_triplet(), load_preset("fast", device="cpu",
                                                       fallback_ladder=False))
     first = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
     assert _solvers(first) == [("diis", False, None), ("fixed_occupation", False, None),
-                               ("newton", True, None)]
+                               ("orbital_lbfgs", True, None)]
+    assert first.attempts[2]["fock_builds_lbfgs"] >= first.attempts[2]["cycles"]
     assert first.attempts[1]["stalled"].startswith(f"{engine_scf.HELD_STALL}: orbital gradient")
     assert abs(first.e_tot - reference.e_tot) < 1e-7
     assert stalled_before(chkfile).startswith(engine_scf.HELD_STALL)
     again = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
-    assert [a["solver"] for a in again.attempts] == ["newton"]
-    assert again.attempts[0]["restart"].endswith("Newton first")
+    assert [a["solver"] for a in again.attempts] == ["orbital_lbfgs"]
+    assert again.attempts[0]["restart"].endswith("minimised over orbital rotations")
     assert abs(again.e_tot - reference.e_tot) < 1e-7

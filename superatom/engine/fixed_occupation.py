@@ -12,7 +12,8 @@ held and the free fresh DIIS ran the same cycles: no orbital changed places ther
 
 The state it reaches must still be the aufbau one a ground-state result claims: a
 fixed-occupation run that ends with an empty orbital below an occupied one is not
-converged as far as the ladder is concerned (:func:`is_aufbau`), and Newton goes on from it.
+converged as far as the ladder is concerned (:func:`is_aufbau`), and the direct minimiser
+(:mod:`superatom.engine.orbital_lbfgs`), then Newton, go on from it.
 """
 
 from __future__ import annotations

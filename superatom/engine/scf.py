@@ -54,6 +54,7 @@ from superatom.engine.gpu_memory import gpu_memory_estimate, pcm_lowmem, pcm_sur
 from superatom.engine.large_core import large_core_electrons
 from superatom.engine.memory import memory_budget_mb, memory_plan
 from superatom.engine.mole import ao_metadata, basis_plan, build_mole
+from superatom.engine.orbital_lbfgs import ORBITAL_LBFGS, OrbitalLBFGS
 from superatom.engine.stall import (
     HELD_FLOOR_FACTOR,
     STALL_ENERGY_GAIN,
@@ -294,9 +295,12 @@ def run_scf(
     (:mod:`superatom.engine.stall`) is stopped at once, its attempt recording why
     (``stalled``), and marks the checkpoint so that a restart from it skips plain DIIS. On
     the CPU a fresh DIIS then runs with the occupations held on the stalled run's best
-    orbitals (``fixed_occupation``; a state it ends in that is not aufbau does not count),
-    then Newton, which a stall of that DIIS too (flat gradient and flat energy) also marks
-    for a restart; elsewhere Newton at once. On the CPU Newton's orbital-Hessian products
+    orbitals (``fixed_occupation``; a state it ends in that is not aufbau does not count);
+    a stall of that DIIS too (flat gradient and flat energy), which also marks the checkpoint
+    for a restart, hands over to the direct minimiser (``orbital_lbfgs``: L-BFGS on the
+    energy over orbital rotations, one Fock build per iteration,
+    :mod:`superatom.engine.orbital_lbfgs`; the same aufbau rule), then Newton; elsewhere
+    Newton at once. On the CPU Newton's orbital-Hessian products
     take the orbital route for their exchange
     (:func:`superatom.engine.response_exchange.newton_on_orbital_route`); if every rung fails,
     :class:`SCFNotConvergedError` is raised and nothing is reported as a result.
@@ -518,7 +522,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         # PySCF's extra check cycle (one more Fock build) only where the result is reported
         mf.conv_check = requested["name"] != "preconverge"
         try:
-            solver = _second_order(mf, device) if rung["name"] == "newton" else mf
+            solver = (_second_order(mf, device) if rung["name"] == "newton"
+                      else OrbitalLBFGS(mf) if rung["name"] == ORBITAL_LBFGS else mf)
         except (AttributeError, NotImplementedError):  # no second-order solver on this path
             attempts.append({"solver": rung["name"], "cycles": 0, "converged": False,
                              "e_tot": None, "wall_s": 0.0, "note": "not available"})
@@ -537,17 +542,18 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         builds_before = potential.builds if potential is not None else 0
         stalled, state = None, {}
         held = requested.get("hold")
+        fixed = held is not None or rung["name"] == ORBITAL_LBFGS  # occupations not aufbau
         try:
             with occupations_held(mf, *held) if held else nullcontext():
                 energy = solver.kernel(dm0=dm)
                 converged = bool(solver.converged)
-                if held and converged and not is_aufbau(mf.mo_energy, mf.mo_occ):
+                if fixed and converged and not is_aufbau(solver.mo_energy, solver.mo_occ):
                     converged, state = False, {"state": "not aufbau"}  # not a ground state
         except DIISStalled as stall:
             stalled, energy, converged = stall, stall.e_tot, False
-            if held:  # the fresh DIIS is flat too: Newton (then the rest)
+            if held:  # the fresh DIIS is flat too: the minimiser, Newton (then the rest)
                 stall.reason = f"{HELD_STALL}: {stall.reason}"
-                _newton_first(pending)
+                _minimisers_first(pending)
             else:
                 _after_stall(pending, device, (stall.mo_coeff, stall.mo_occ),
                              "DIIS had stalled")
@@ -564,6 +570,8 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
             "cycles": cycles["n"],
             **({"fock_builds": potential.builds - builds_before} if potential else {}),
             **_orbital_route_record(solver),
+            **({"fock_builds_lbfgs": solver.fock_builds, "frames": solver.frames}
+               if isinstance(solver, OrbitalLBFGS) else {}),
             "converged": converged,
             "e_tot": float(energy),
             "wall_s": round(time.perf_counter() - rung_start, 3),
@@ -610,19 +618,25 @@ def _stall_watch(mf, rung: str) -> StallWatch | None:
 def _after_stall(pending: list[dict[str, Any]], device: str, orbitals, why: str) -> None:
     """Reorder the remaining rungs after a DIIS stall (``why``): on the CPU, DIIS with the
     occupations held on ``orbitals`` (:mod:`superatom.engine.fixed_occupation`) first, then
-    Newton, then the rest; elsewhere Newton first."""
-    _newton_first(pending)
+    the direct minimiser (:mod:`superatom.engine.orbital_lbfgs`), then Newton, then the
+    rest; without ``orbitals`` (a restart after the held DIIS had stalled too) the
+    minimiser first; elsewhere Newton first."""
+    _minimisers_first(pending)
+    if device == "cpu" and pending and pending[0]["name"] == "newton":
+        pending.insert(0, {"name": ORBITAL_LBFGS,
+                           "restart": f"{why}: the energy minimised over orbital rotations"})
     if device == "cpu" and orbitals is not None:
         pending.insert(0, {"name": FIXED_OCCUPATION, "hold": orbitals,
                            "restart": f"{why}: occupations held on its best orbitals"})
-    elif pending and pending[0]["name"] == "newton":
+    elif device != "cpu" and pending and pending[0]["name"] == "newton":
         pending[0] = {**pending[0], "restart": f"{why}: Newton first"}
 
 
-def _newton_first(pending: list[dict[str, Any]]) -> None:
-    """Move the Newton rung to the front of ``pending``; the other rungs keep their order
-    behind it, for a path where no second-order solver is available."""
-    pending.sort(key=lambda rung: rung["name"] != "newton")
+def _minimisers_first(pending: list[dict[str, Any]]) -> None:
+    """Move the direct-minimiser and Newton rungs to the front of ``pending`` (in that
+    order); the other rungs keep their order behind them, for a path where no second-order
+    solver is available."""
+    pending.sort(key=lambda rung: rung["name"] not in (ORBITAL_LBFGS, "newton"))
 
 
 def _help_checkpoint(write: Callable[..., None], *args) -> None:
