@@ -10,7 +10,10 @@ runs to convergence on its own fresh SCF object, in turn:
   (:func:`superatom.engine.fixed_occupation.occupations_held`, the engine's next rung);
 - ``diis-16`` / ``diis-30``: DIIS with a longer history;
 - ``adiis``: PySCF's ADIIS;
-- ``newton``: the engine's Newton (orbital-route Hessian products).
+- ``newton``: the engine's Newton (orbital-route Hessian products);
+- ``lbfgs``: the engine's direct minimiser (:mod:`superatom.engine.orbital_lbfgs`, one Fock
+  build per iteration; ``cycles`` counts its accepted iterations, ``fock_builds`` its
+  builds).
 
 One JSON line per variant: converged, cycles, wall time (s), energy (Hartree) and its
 difference to the lowest converged one, aufbau, and the orbital-gradient norm of every
@@ -35,13 +38,14 @@ from superatom.calc_settings import load_preset
 from superatom.engine.device import device_name
 from superatom.engine.fixed_occupation import is_aufbau, occupations_held
 from superatom.engine.mole import build_mole
+from superatom.engine.orbital_lbfgs import OrbitalLBFGS
 from superatom.engine.scf import _second_order, make_scf
 from superatom.validation.checks import _detached, validation_system
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cpu_scf import emit
 
-VARIANTS = ("fresh-diis", "held", "diis-16", "diis-30", "adiis", "newton")
+VARIANTS = ("fresh-diis", "held", "diis-16", "diis-30", "adiis", "newton", "lbfgs")
 
 
 def main() -> None:
@@ -70,7 +74,8 @@ def main() -> None:
         elif variant == "adiis":
             mf.DIIS = scf.ADIIS
         gradients: list[float] = []
-        solver = _second_order(mf, "cpu") if variant == "newton" else mf
+        solver = (_second_order(mf, "cpu") if variant == "newton"
+                  else OrbitalLBFGS(mf) if variant == "lbfgs" else mf)
         solver.callback = lambda envs, gradients=gradients: gradients.append(
             float(envs["norm_gorb"]))
         begin = time.perf_counter()
@@ -85,6 +90,7 @@ def main() -> None:
             "converged": bool(solver.converged), "cycles": len(gradients),
             "wall_s": round(wall, 2), "e_tot_ha": float(solver.e_tot),
             "aufbau": is_aufbau(solver.mo_energy, solver.mo_occ),
+            **({"fock_builds": solver.fock_builds} if variant == "lbfgs" else {}),
             "gradients": [float(f"{g:.2e}") for g in gradients],
             "machine": device_name("cpu"), "date": time.strftime("%Y-%m-%d"),
         })
