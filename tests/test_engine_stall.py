@@ -220,7 +220,8 @@ def test_a_stalled_held_diis_goes_to_the_minimiser_and_a_restart_begins_there(bo
     first = run_scf(oxygen_triplet(), settings, chkfile=chkfile)
     assert _solvers(first) == [("diis", False, None), ("fixed_occupation", False, None),
                                ("orbital_lbfgs", True, None)]
-    assert first.attempts[2]["fock_builds_lbfgs"] >= first.attempts[2]["cycles"]
+    assert first.attempts[2]["fock_builds"] >= first.attempts[2]["cycles"]
+    assert first.attempts[2]["frames"] >= 1
     assert first.attempts[1]["stalled"].startswith(f"{engine_scf.HELD_STALL}: orbital gradient")
     assert abs(first.e_tot - reference.e_tot) < 1e-7
     assert stalled_before(chkfile).startswith(engine_scf.HELD_STALL)
