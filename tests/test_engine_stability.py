@@ -60,6 +60,40 @@ def test_a_saddle_point_is_found_and_followed_to_the_broken_symmetry_minimum():
     assert curvature < 0 and abs(curvature - lowest) < 0.01 * abs(lowest)
 
 
+def test_a_settled_instability_stops_the_solve_and_is_followed_to_the_same_minimum(
+        monkeypatch):
+    """A Ritz value below SETTLED_BELOW is an upper bound of the lowest eigenvalue: the solve
+    stops there, unconverged, and following its vector reaches the state the converged
+    solve's vector reaches."""
+    mol = gto.M(atom="H 0 0 0; H 0 0 3.0", basis="cc-pvdz", verbose=0)
+    dm = scf.RHF(mol).run().make_rdm1() / 2
+
+    def saddle():
+        mf = scf.UHF(mol)
+        mf.kernel(dm0=np.array([dm, dm]))
+        return mf
+
+    full_value, _, full_products, full_converged, _ = lowest_rotation(saddle(),
+                                                                      settled_below=None)
+    value, vector, products, converged, _ = lowest_rotation(saddle())
+    assert full_converged and not converged and products < full_products
+    assert full_value <= value < engine_stability.SETTLED_BELOW  # an upper bound
+    assert abs(np.linalg.norm(vector) - 1) < 1e-12
+    stable, lowest, _ = internal_stability(saddle(), record=(record := {}))
+    assert not stable and lowest == pytest.approx(value, abs=1e-10) and record["davidson_settled"]
+
+    settled, solved = saddle(), saddle()
+    settled_record = check_and_follow(settled)
+    monkeypatch.setattr(engine_stability, "SETTLED_BELOW", None)
+    solved_record = check_and_follow(solved)
+    assert settled_record["internal_stable"] and solved_record["internal_stable"]
+    assert settled_record["followed"] == 1 and settled_record["energy_curvature_ha"][0] < 0
+    assert abs(settled.e_tot - solved.e_tot) < 1e-8
+    assert settled_record["energy_lowering_ha"] < -1e-2
+    assert (settled_record["checks"][0]["trial_rotations"]
+            < solved_record["checks"][0]["trial_rotations"])
+
+
 def test_energy_curvature_equals_the_hessian_eigenvalue_of_a_stable_state():
     """Independent of the Davidson solver: the diagonal Hessian element of one rotation."""
     mol = gto.M(atom="O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24", basis="6-31g", verbose=0)

@@ -34,6 +34,11 @@ CURVATURE_STEP = 0.05
 
 #: PySCF's verdict: an eigenvalue below this (Hartree) is an instability.
 UNSTABLE_BELOW = -1e-5
+#: A Ritz value below this (Hartree) settles the verdict: it is an upper bound of the lowest
+#: eigenvalue, so the state is unstable whatever further iterations find; the solve stops
+#: there and its Ritz vector, a direction along which the energy falls, is followed. Far
+#: below grid noise (+-1e-4 Ha on flat directions) and :data:`UNSTABLE_BELOW`.
+SETTLED_BELOW = -1e-3
 #: Davidson iterations (one trial rotation each) before the solve gives up.
 DAVIDSON_MAX_CYCLE = 100
 #: Weight of PySCF's all-pairs start vector in the engine's Davidson start.
@@ -77,7 +82,8 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
     start : {"lowest", "pyscf"}
         Davidson start vector, as above.
     record : dict, optional
-        Receives ``trial_rotations``, ``davidson_converged`` and ``reused_rotations``.
+        Receives ``trial_rotations``, ``davidson_converged``, ``reused_rotations`` and
+        ``davidson_settled`` (stopped early below :data:`SETTLED_BELOW`).
     saved : TrialRotations, optional
         Keeps every trial rotation in the checkpoint and starts from those of an earlier,
         killed analysis of the same state (:mod:`superatom.engine.stability_restart`).
@@ -107,10 +113,13 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
     from superatom.engine.response_exchange import orbital_route_exchange
 
     with orbital_route_exchange(mf) if orbital_route else nullcontext(), _solvent_response(mf):
-        lowest, vector, products, converged, reused = lowest_rotation(mf, start, saved)
+        lowest, vector, products, converged, reused = lowest_rotation(
+            mf, start, saved, settled_below=SETTLED_BELOW)
     if record is not None:
         record.update(trial_rotations=products, davidson_converged=converged,
-                      reused_rotations=reused)
+                      reused_rotations=reused,
+                      davidson_settled=(not converged and SETTLED_BELOW is not None
+                                        and lowest < SETTLED_BELOW))
     stable = not lowest < UNSTABLE_BELOW
     if stable and not converged:
         log.warning("stability analysis did not converge in %d trial rotations (lowest "
@@ -125,7 +134,8 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
                            stability._rotate_mo(mf.mo_coeff[1], mf.mo_occ[1], vector[alpha:]))
 
 
-def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = None
+def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = None,
+                    settled_below: float | None = SETTLED_BELOW
                     ) -> tuple[float, np.ndarray, int, bool, int]:
     """``(eigenvalue Ha, unit eigenvector, trial rotations, converged, reused)`` of the
     lowest root.
@@ -137,7 +147,12 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
     give the product of any rotation in it, and one exact product checks the final root.
     Not converged after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last
     estimate: an upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and
-    reports it as if converged; on [W6O19]2- in C-PCM it used all 50).
+    reports it as if converged; on [W6O19]2- in C-PCM it used all 50). The solve also stops,
+    unconverged, as soon as its Ritz value falls below ``settled_below`` (default
+    :data:`SETTLED_BELOW`; None: solve to convergence): the lowest eigenvalue lies lower
+    still, so the state is unstable, and the Ritz vector (the energy's curvature along it is
+    the Ritz value) is as good a direction to follow as the converged one. On a Keggin-size
+    radical each further iteration is a 10-minute response build.
     """
     from pyscf import lib
     from pyscf.soscf import newton_ah
@@ -191,15 +206,25 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
     began = time.perf_counter()
 
     def report(envs):  # one line per Davidson iteration: a long analysis shows its progress
+        ritz = float(np.ravel(envs["e"])[0])
         log.info("stability analysis: iteration %d, lowest %.6f Ha, |r| %.2e, %d trial "
-                 "rotations, %.0f s", envs["icyc"] + 1, float(np.ravel(envs["e"])[0]),
+                 "rotations, %.0f s", envs["icyc"] + 1, ritz,
                  float(envs["max_dx_norm"]), products["n"], time.perf_counter() - began)
+        if settled_below is not None and ritz < settled_below:
+            raise _Settled(ritz, np.asarray(envs["x0"][0]))
 
     quiet = logger.Logger(io.StringIO(), logger.WARN)
-    converged, values, vectors = lib.davidson1(
-        lambda xs: [hessian_x(x) for x in xs], starts, precondition, tol=stability.STAB_TOL,
-        max_cycle=DAVIDSON_MAX_CYCLE, verbose=quiet, nroots=1, callback=report)
-    value, vector = float(values[0]), np.asarray(vectors[0])
+    try:
+        converged, values, vectors = lib.davidson1(
+            lambda xs: [hessian_x(x) for x in xs], starts, precondition,
+            tol=stability.STAB_TOL, max_cycle=DAVIDSON_MAX_CYCLE, verbose=quiet, nroots=1,
+            callback=report)
+        value, vector = float(values[0]), np.asarray(vectors[0])
+    except _Settled as settled:
+        converged, value, vector = [False], settled.value, settled.vector
+        log.info("stability analysis: Ritz value %.6f Ha below %.0e Ha, an upper bound of the "
+                 "lowest eigenvalue: unstable; its vector is followed unconverged",
+                 value, settled_below)
     if reused:  # saved products are of the orbitals before the restart: check exactly
         known = None
         product = hessian_x(vector)
@@ -208,6 +233,14 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
         log.info("stability analysis: lowest %.6f Ha recomputed, |r| %.2e", value, residual)
         converged[0] = converged[0] and residual < np.sqrt(stability.STAB_TOL)  # Davidson's
     return value, vector, products["n"], bool(converged[0]), reused
+
+
+class _Settled(Exception):
+    """Stops the Davidson solve once its Ritz value has settled the verdict."""
+
+    def __init__(self, value: float, vector: np.ndarray):
+        super().__init__(value)
+        self.value, self.vector = value, vector / np.linalg.norm(vector)
 
 
 def energy_curvature(mf, mo_rotated, step: float = CURVATURE_STEP) -> float:
