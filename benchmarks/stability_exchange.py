@@ -46,9 +46,9 @@ def analyse(mf, orbital_route: bool, start: str) -> dict:
     """Wall time (s), lowest eigenvalue (Ha) and trial rotations of one analysis."""
     began = time.perf_counter()
     with orbital_route_exchange(mf) if orbital_route else nullcontext():
-        lowest, _, products, converged, _ = lowest_rotation(mf, start)
-    return {"wall_s": round(time.perf_counter() - began, 1), "lowest_ha": lowest,
-            "trial_rotations": products, "converged": converged}
+        solve = lowest_rotation(mf, start)
+    return {"wall_s": round(time.perf_counter() - began, 1), "lowest_ha": solve.value,
+            "trial_rotations": solve.products, "converged": solve.converged}
 
 
 def compare(name: str, molecule, settings, repeat: int, variants: list[str]) -> dict:

@@ -73,14 +73,15 @@ def test_a_settled_instability_stops_the_solve_and_is_followed_to_the_same_minim
         mf.kernel(dm0=np.array([dm, dm]))
         return mf
 
-    full_value, _, full_products, full_converged, _ = lowest_rotation(saddle(),
-                                                                      settled_below=None)
-    value, vector, products, converged, _ = lowest_rotation(saddle())
-    assert full_converged and not converged and products < full_products
-    assert full_value <= value < engine_stability.SETTLED_BELOW  # an upper bound
-    assert abs(np.linalg.norm(vector) - 1) < 1e-12
+    full = lowest_rotation(saddle(), settled_below=None)
+    early = lowest_rotation(saddle())
+    assert full.converged and not full.settled
+    assert early.settled and not early.converged and early.products < full.products
+    assert full.value <= early.value < engine_stability.SETTLED_BELOW  # an upper bound
+    assert abs(np.linalg.norm(early.vector) - 1) < 1e-12
     stable, lowest, _ = internal_stability(saddle(), record=(record := {}))
-    assert not stable and lowest == pytest.approx(value, abs=1e-10) and record["davidson_settled"]
+    assert not stable and lowest == pytest.approx(early.value, abs=1e-10)
+    assert record["davidson_settled"] and record["trial_rotations"] == early.products
 
     settled, solved = saddle(), saddle()
     settled_record = check_and_follow(settled)
@@ -168,10 +169,11 @@ def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier(molybd
     0.83 Ha root, on another PySCF's start stopped at 0.86 and the engine's found 0.83), in
     fewer trial rotations."""
     mf = molybdate_in_cpcm
-    reference, _, pyscf_products, reference_converged, _ = lowest_rotation(mf, start="pyscf")
-    lowest, _, products, converged, _ = lowest_rotation(mf)
-    assert reference > 0.5 and 0.5 < lowest < reference + 1e-4  # Davidson's tolerance
-    assert products < pyscf_products and converged and reference_converged
+    reference = lowest_rotation(mf, start="pyscf")
+    engine = lowest_rotation(mf)
+    assert reference.value > 0.5 and 0.5 < engine.value < reference.value + 1e-4  # Davidson's
+    assert engine.products < reference.products and engine.converged and reference.converged
+    assert not engine.settled and not reference.settled
 
 
 def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_in_cpcm):
@@ -183,7 +185,7 @@ def test_the_analysis_in_cpcm_has_the_solvent_response_as_pyscfs_own(molybdate_i
         mf.stability(return_status=True)
     reference = float(re.search(r"lowest eigs of H = \[?\s*([-+0-9.eE]+)", buffer.getvalue())[1])
     _, lowest, _ = internal_stability(mf)
-    without_response = lowest_rotation(mf)[0]
+    without_response = lowest_rotation(mf).value
     # Davidson's tolerance; PySCF's start may stop on a higher root of the threefold set
     assert 0.5 < lowest < reference + 2e-4
     assert without_response - lowest > 5e-4  # the response lowers the Hessian

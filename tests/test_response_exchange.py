@@ -77,7 +77,7 @@ def test_uks_saddle_point_is_found_the_same_way(monkeypatch):
     mf.kernel(dm0=np.array([dm, dm]))
     g_ref = _lowest(mf, pyscf_stability.uhf_internal)
     with orbital_route_exchange(mf):  # PySCF's algorithm, orbital route
-        same_start, _, _, _, _ = lowest_rotation(mf, start="pyscf", settled_below=None)
+        same_start = lowest_rotation(mf, start="pyscf", settled_below=None).value
     stable, lowest, _ = internal_stability(mf)  # the engine's: orbital route, its own start
     assert not stable and g_ref < -0.1
     assert same_start == pytest.approx(g_ref, abs=1e-8)

@@ -18,7 +18,7 @@ import io
 import logging
 import time
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.linalg
@@ -52,6 +52,22 @@ RESTART_VECTORS = 6
 #: A trial rotation within this relative distance of the saved span takes its product from
 #: the saved products.
 IN_SPAN = 1e-8
+
+
+class RotationSolve(NamedTuple):
+    """The Davidson solve of :func:`lowest_rotation`."""
+
+    #: Lowest eigenvalue (Hartree) as found: an upper bound when not converged.
+    value: float
+    #: Its unit eigenvector, in PySCF's rotation variables.
+    vector: np.ndarray
+    #: Hessian-vector products computed (each one response build of the full system).
+    products: int
+    converged: bool
+    #: Saved products of an earlier, killed analysis that were used instead.
+    reused: int
+    #: Stopped early at a Ritz value below ``settled_below``.
+    settled: bool
 
 
 def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
@@ -113,17 +129,15 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
     from superatom.engine.response_exchange import orbital_route_exchange
 
     with orbital_route_exchange(mf) if orbital_route else nullcontext(), _solvent_response(mf):
-        lowest, vector, products, converged, reused = lowest_rotation(
-            mf, start, saved, settled_below=SETTLED_BELOW)
+        solve = lowest_rotation(mf, start, saved, settled_below=SETTLED_BELOW)
+    lowest, vector, converged = solve.value, solve.vector, solve.converged
     if record is not None:
-        record.update(trial_rotations=products, davidson_converged=converged,
-                      reused_rotations=reused,
-                      davidson_settled=(not converged and SETTLED_BELOW is not None
-                                        and lowest < SETTLED_BELOW))
+        record.update(trial_rotations=solve.products, davidson_converged=converged,
+                      reused_rotations=solve.reused, davidson_settled=solve.settled)
     stable = not lowest < UNSTABLE_BELOW
     if stable and not converged:
         log.warning("stability analysis did not converge in %d trial rotations (lowest "
-                    "estimate %.6f Ha): no verdict", products, lowest)
+                    "estimate %.6f Ha): no verdict", solve.products, lowest)
         return False, lowest, mf.mo_coeff
     if stable:
         return True, lowest, mf.mo_coeff
@@ -135,10 +149,8 @@ def internal_stability(mf, orbital_route: bool = True, start: str = "lowest",
 
 
 def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = None,
-                    settled_below: float | None = SETTLED_BELOW
-                    ) -> tuple[float, np.ndarray, int, bool, int]:
-    """``(eigenvalue Ha, unit eigenvector, trial rotations, converged, reused)`` of the
-    lowest root.
+                    settled_below: float | None = SETTLED_BELOW) -> RotationSolve:
+    """The lowest root of the orbital-rotation Hessian, as a :class:`RotationSolve`.
 
     The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
     Hessian-vector products (each one response build of the full system). With ``saved``
@@ -214,14 +226,15 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
             raise _Settled(ritz, np.asarray(envs["x0"][0]))
 
     quiet = logger.Logger(io.StringIO(), logger.WARN)
+    settled = False
     try:
         converged, values, vectors = lib.davidson1(
             lambda xs: [hessian_x(x) for x in xs], starts, precondition,
             tol=stability.STAB_TOL, max_cycle=DAVIDSON_MAX_CYCLE, verbose=quiet, nroots=1,
             callback=report)
         value, vector = float(values[0]), np.asarray(vectors[0])
-    except _Settled as settled:
-        converged, value, vector = [False], settled.value, settled.vector
+    except _Settled as stop:
+        converged, value, vector, settled = [False], stop.value, stop.vector, True
         log.info("stability analysis: Ritz value %.6f Ha below %.0e Ha, an upper bound of the "
                  "lowest eigenvalue: unstable; its vector is followed unconverged",
                  value, settled_below)
@@ -232,7 +245,7 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
         residual = float(np.linalg.norm(product - value * vector) / np.linalg.norm(vector))
         log.info("stability analysis: lowest %.6f Ha recomputed, |r| %.2e", value, residual)
         converged[0] = converged[0] and residual < np.sqrt(stability.STAB_TOL)  # Davidson's
-    return value, vector, products["n"], bool(converged[0]), reused
+    return RotationSolve(value, vector, products["n"], bool(converged[0]), reused, settled)
 
 
 class _Settled(Exception):
