@@ -152,11 +152,12 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
                     settled_below: float | None = SETTLED_BELOW) -> RotationSolve:
     """The lowest root of the orbital-rotation Hessian, as a :class:`RotationSolve`.
 
-    The Davidson solve of :func:`internal_stability`; ``trial rotations`` counts the
-    Hessian-vector products (each one response build of the full system). With ``saved``
-    each product is kept on disk; the saved products of an earlier analysis of the same
-    state (``reused``: how many) replace the start by the lowest Ritz vectors of their span,
-    give the product of any rotation in it, and one exact product checks the final root.
+    The Davidson solve of :func:`internal_stability`; ``products`` counts the trial
+    rotations, the Hessian-vector products (each one response build of the full system).
+    With ``saved`` each product is kept on disk; the saved products of an earlier analysis of
+    the same state (``reused``: how many) replace the start by the lowest Ritz vectors of
+    their span, give the product of any rotation in it, and one exact product checks the
+    final root.
     Not converged after :data:`DAVIDSON_MAX_CYCLE` iterations, the eigenvalue is the last
     estimate: an upper bound of the lowest eigenvalue (PySCF's own analysis stops at 50 and
     reports it as if converged; on [W6O19]2- in C-PCM it used all 50). The solve also stops,
