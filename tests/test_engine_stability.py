@@ -166,13 +166,17 @@ def test_the_engines_start_finds_the_lowest_root_of_a_degenerate_frontier(molybd
     """[MoO4]2- in C-PCM (Td, threefold HOMO): a start on the single lowest rotation converges
     to a higher root (0.84 Ha against 0.83); the engine's start spans the low pairs with
     random signs and finds a root at least as low as PySCF's start does (on one CPU the same
-    0.83 Ha root, on another PySCF's start stopped at 0.86 and the engine's found 0.83), in
-    fewer trial rotations."""
+    0.83 Ha root, on another PySCF's start stopped at 0.86 and the engine's found 0.83), never
+    with more trial rotations, and with fewer where both reach the same root (on the CPU where
+    PySCF's start stopped higher, both took 24)."""
     mf = molybdate_in_cpcm
     reference = lowest_rotation(mf, start="pyscf")
     engine = lowest_rotation(mf)
     assert reference.value > 0.5 and 0.5 < engine.value < reference.value + 1e-4  # Davidson's
-    assert engine.products < reference.products and engine.converged and reference.converged
+    assert engine.converged and reference.converged
+    assert engine.products <= reference.products
+    found_a_lower_root = engine.value < reference.value - 1e-3
+    assert found_a_lower_root or engine.products < reference.products
     assert not engine.settled and not reference.settled
 
 
