@@ -29,7 +29,7 @@ from superatom.engine.df_tensor import keep_df_tensor
 from superatom.engine.fixed_occupation import is_aufbau
 from superatom.engine.mole import build_mole
 from superatom.engine.orbital_lbfgs import OrbitalLBFGS
-from superatom.engine.scf import make_scf, read_checkpoint
+from superatom.engine.scf import HELD_STALL, make_scf, read_checkpoint
 from superatom.engine.stall import carry_stall_mark, stalled_before
 from superatom.schemas.hashing import input_hash
 from superatom.validation.checks import _detached, validation_system
@@ -56,9 +56,12 @@ def main() -> None:
     df = keep_df_tensor(mf, args.df_file) if args.df_file else {}
     coeff, occ = read_checkpoint(args.checkpoint, mol)
     mf.chkfile = args.chkfile
-    mark = stalled_before(args.checkpoint)
-    if mark:  # the item's next run knows what the DIIS did before
-        carry_stall_mark(args.chkfile, mark)
+    # the mark the ladder's own minimiser rung leaves: a restart from this checkpoint begins
+    # with the minimiser, not with a DIIS whose first Roothaan step leaves a soft minimum
+    mark = f"{HELD_STALL}: handed to the direct minimiser by radical_lbfgs.py"
+    earlier = stalled_before(args.checkpoint)
+    mark += f" (before: {earlier})" if earlier else ""
+    carry_stall_mark(args.chkfile, mark)
     solver = OrbitalLBFGS(mf, max_cycle=args.max_cycle)
     stamp = {"t": time.perf_counter()}
 
@@ -81,8 +84,7 @@ def main() -> None:
           "conv_tol_grad": solver.conv_tol_grad, **df,
           "wall_s": round(time.perf_counter() - begin, 1), "machine": device_name("cpu"),
           "date": time.strftime("%Y-%m-%d")}, args.out)
-    if mark:
-        carry_stall_mark(args.chkfile, mark)
+    carry_stall_mark(args.chkfile, mark)
 
 if __name__ == "__main__":
     main()
