@@ -34,6 +34,7 @@ from pathlib import Path
 
 from superatom.db.query import load_result, query_results
 from superatom.db.store import open_store
+from superatom.engine.stability_restart import carry
 from superatom.engine.stall import carry_stall_mark, stalled_before
 from superatom.workflows.frontier import restart_checkpoints
 
@@ -96,7 +97,10 @@ def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
     (``$SUPERATOM_CHECKPOINT_DIR`` or the user cache's ``superatom/checkpoints``) it is the
     next run's starting guess. Without a checkpoint (the run finished and removed it) the
     stored result ``doc``'s orbitals are used: on a machine without that store, the same
-    input then converges again in a cycle or two instead of from scratch.
+    input then converges again in a cycle or two instead of from scratch. A stability
+    analysis cut short also leaves its trial rotations, cut to their lowest Ritz pairs
+    (:func:`superatom.engine.stability_restart.carry`): the next run's analysis goes on from
+    them instead of from its first trial rotation.
     """
     from pyscf.lib import chkfile
 
@@ -115,6 +119,9 @@ def save_restart(digest: str, folder: Path, doc=None) -> Path | None:
                                       "e_tot": e_tot})
     if stall:  # a restart from the copy skips plain DIIS, as one from the original would
         carry_stall_mark(str(target), stall)
+    for path in restart_checkpoints(digest):  # newest first: a cut-short stability analysis
+        if Path(path).resolve() != target.resolve() and carry(path, str(target)):
+            break
     return target
 
 

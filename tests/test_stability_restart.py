@@ -11,7 +11,7 @@ from pyscf.soscf import newton_ah
 from superatom.calc_settings import load_preset
 from superatom.engine import run_scf
 from superatom.engine import stability as engine_stability
-from superatom.engine.stability_restart import GROUP, TrialRotations, _read_pairs
+from superatom.engine.stability_restart import GROUP, TrialRotations, _read_pairs, carry
 from tests.molecules import oxygen_triplet, water
 
 
@@ -87,6 +87,47 @@ def test_a_killed_analysis_goes_on_where_it_stopped(tmp_path, monkeypatch):
     assert abs(check["lowest_eigenvalue_ha"] - whole["lowest_eigenvalue_ha"]) < 1e-5
     # the saved four are not repeated (one more: the exact check of the restarted root)
     assert 4 + check["trial_rotations"] <= whole["trial_rotations"] + 1
+    # the rerun's checkpoint holds the reused four with its own: alone, it is all that is known
+    with h5py.File(str(tmp_path / "second.chk"), "r") as handle:
+        assert len(handle[GROUP]["x"]) == 4 + check["trial_rotations"]
+
+
+def test_a_carried_restart_file_goes_on_where_the_analysis_stopped(tmp_path, monkeypatch):
+    """The compact record (lowest Ritz pairs, float32) carried into a restart file that
+    holds only the occupied orbitals takes a rerun on another machine (no other checkpoint)
+    to the eigenvalue of an analysis never cut, reusing the carried pairs."""
+    from pyscf.lib import chkfile
+
+    settings = load_preset("fast", device="cpu", stability_check=True)
+    whole = run_scf(water(), settings).scf_state["stability"]["checks"][0]
+    first = str(tmp_path / "first.chk")
+    monkeypatch.setattr(engine_stability, "DAVIDSON_MAX_CYCLE", 5)
+    run_scf(water(), settings, chkfile=first)
+
+    carried = str(tmp_path / "carried.saved.chk")
+    scf_group = chkfile.load(first, "scf")
+    occupied = scf_group["mo_occ"] > 0
+    chkfile.save(carried, "scf", {"mo_coeff": scf_group["mo_coeff"][:, occupied],
+                                  "mo_occ": scf_group["mo_occ"][occupied],
+                                  "e_tot": scf_group["e_tot"]})
+    assert carry(first, carried, keep=3) == 3
+    with h5py.File(carried, "r") as handle:
+        assert handle[GROUP]["x/0"].dtype == np.float32 and len(handle[GROUP]["x"]) == 3
+
+    monkeypatch.setattr(engine_stability, "DAVIDSON_MAX_CYCLE", 100)
+    again = run_scf(water(), settings, restart_from=[carried])
+    check = again.scf_state["stability"]["checks"][0]
+    assert again.scf_state["stability"]["internal_stable"] and check["davidson_converged"]
+    assert check["reused_rotations"] == 3
+    assert abs(check["lowest_eigenvalue_ha"] - whole["lowest_eigenvalue_ha"]) < 1e-5
+    assert check["trial_rotations"] < whole["trial_rotations"]
+
+
+def test_carry_writes_nothing_without_saved_pairs(tmp_path):
+    """A checkpoint without trial rotations (or no file at all) carries nothing."""
+    target = tmp_path / "target.chk"
+    assert carry(str(tmp_path / "missing.chk"), str(target)) == 0
+    assert not target.exists()
 
 
 def test_saved_rotations_of_another_state_are_not_used(tmp_path, monkeypatch):

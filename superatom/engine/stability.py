@@ -216,6 +216,7 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
         saved.begin(mf)
         if restart is not None:  # go on from the saved subspace (which holds the start)
             starts, known, reused = restart[0], restart[1:], saved.reused
+            saved.add_span(*known)  # this checkpoint then holds all that is known
     began = time.perf_counter()
 
     def report(envs):  # one line per Davidson iteration: a long analysis shows its progress
