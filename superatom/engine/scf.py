@@ -27,6 +27,7 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from superatom.calc_settings import CalcSettings
+from superatom.engine.converged_restart import accept_if_converged, converged_before
 from superatom.engine.device import (
     code_versions,
     device_name,
@@ -482,12 +483,14 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         mf.superatom_memory = {**mf.superatom_memory, **keep_df_tensor(mf, df_file)}
     potential = LastPotential.install(mf) if device == "cpu" else None
     dm, guess, earlier_stall, orbitals = initial_dm, "initial_dm", None, None
+    e_converged = None
     for candidate in restart_from if restart_from is not None else [chkfile]:
         orbitals = read_checkpoint(candidate, mol) if candidate else None
         if orbitals is not None:  # restart after a walltime kill or a crash
             dm = mf.make_rdm1(*orbitals)
             guess = "checkpoint"
             earlier_stall = stalled_before(candidate)
+            e_converged = converged_before(candidate)
             break
     if dm is None:  # computed only when nothing better is at hand
         guess = default_guess(mol)
@@ -497,6 +500,14 @@ def converge_scf(mol, settings: CalcSettings, device: str, name: str = "",
         mf.chkfile = chkfile
         if earlier_stall:  # the next restart, from this run's checkpoint, knows it too
             _help_checkpoint(carry_stall_mark, chkfile, earlier_stall)
+    if device == "cpu" and e_converged is not None:  # its SCF had converged: no step needed
+        accepted = accept_if_converged(mf, *orbitals, e_converged, settings.conv_tol,
+                                       float(mf.conv_tol_grad or np.sqrt(settings.conv_tol)))
+        if accepted is not None:
+            if chkfile:
+                _help_checkpoint(_dump_orbitals, chkfile, mf)
+            mf.level_shift, mf.conv_check = 0.0, True
+            return mf, [accepted], 0, guess
     if device == "cpu" and settings.density_fit:  # first Fock build on the orbital route
         from superatom.engine.guess import with_natural_orbitals
 
@@ -639,11 +650,20 @@ def _minimisers_first(pending: list[dict[str, Any]]) -> None:
 
 
 def _help_checkpoint(write: Callable[..., None], *args) -> None:
-    """Write a stall mark; a checkpoint is only ever a help, so a failure is a warning."""
+    """Write into a checkpoint (a stall mark, the accepted orbitals); a checkpoint is only
+    ever a help, so a failure is a warning."""
     try:
         write(*args)
     except (OSError, ValueError, KeyError) as error:  # h5py: unwritable, locked, corrupt
-        log.warning("could not mark the checkpoint %s as stalled: %s", args[0], error)
+        log.warning("could not write %s into the checkpoint %s: %s",
+                    getattr(write, "__name__", "a record"), args[0], error)
+
+
+def _dump_orbitals(chkfile: str, mf) -> None:
+    """Save the state ``mf`` carries as PySCF's own kernel would (the ``scf`` group)."""
+    from pyscf.scf import chkfile as pyscf_chkfile
+
+    pyscf_chkfile.dump_scf(mf.mol, chkfile, mf.e_tot, mf.mo_energy, mf.mo_coeff, mf.mo_occ)
 
 
 def _second_order(mf, device: str):
