@@ -95,6 +95,30 @@ def test_a_settled_instability_stops_the_solve_and_is_followed_to_the_same_minim
             < solved_record["checks"][0]["trial_rotations"])
 
 
+def test_round_off_in_the_diagonal_does_not_change_the_start(monkeypatch):
+    """The saddle of stretched H2 has exactly degenerate diagonal elements (alpha and beta,
+    the pi pairs); round-off of 1e-13 Ha on them, as the threads of a Fock build leave it,
+    must not pick another start: the same settled value and the same trial rotations."""
+    from pyscf.soscf import newton_ah
+
+    mol = gto.M(atom="H 0 0 0; H 0 0 3.0", basis="cc-pvdz", verbose=0)
+    dm = scf.RHF(mol).run().make_rdm1() / 2
+    mf = scf.UHF(mol)
+    mf.kernel(dm0=np.array([dm, dm]))
+    clean = lowest_rotation(mf)
+    make = newton_ah.gen_g_hop_uhf
+
+    def noisy(*args, **kwargs):
+        gradient, hop, diagonal = make(*args, **kwargs)
+        # falling with the index: every tie now goes to its last member, not its first
+        return gradient, hop, diagonal - 1e-13 * np.arange(diagonal.size) / diagonal.size
+
+    monkeypatch.setattr(newton_ah, "gen_g_hop_uhf", noisy)
+    shaken = lowest_rotation(mf)
+    assert shaken.products == clean.products
+    assert shaken.value == pytest.approx(clean.value, abs=1e-10)
+
+
 def test_energy_curvature_equals_the_hessian_eigenvalue_of_a_stable_state():
     """Independent of the Davidson solver: the diagonal Hessian element of one rotation."""
     mol = gto.M(atom="O 0 0 0; H 0 0 0.96; H 0.93 0 -0.24", basis="6-31g", verbose=0)

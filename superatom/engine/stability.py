@@ -47,6 +47,8 @@ SPREAD_WEIGHT = 0.1
 #: lowest one, and at least this many of the lowest.
 LOW_WINDOW = 1.5
 LOW_PAIRS = 32
+#: Diagonal elements equal to this many decimals (Hartree) are a tie, ranked by index.
+TIE_DECIMALS = 9
 #: A restarted solve starts from this many of the lowest Ritz vectors of the saved subspace.
 RESTART_VECTORS = 6
 #: A trial rotation within this relative distance of the saved span takes its product from
@@ -199,12 +201,16 @@ def lowest_rotation(mf, start: str = "lowest", saved: TrialRotations | None = No
         vector = spread
         vector[np.argmin(diagonal)] = 1.0
     elif start == "lowest":
-        low = diagonal <= LOW_WINDOW * max(float(diagonal.min()), 1e-3)
-        low[np.argsort(diagonal)[:LOW_PAIRS]] = True
+        # degenerate pairs (alpha and beta of a closed shell, a symmetric molecule's sets)
+        # tie to round-off, which the threads of a Fock build decide: ranked on a rounded
+        # diagonal, ties go by index and the start is the same on every run
+        ranked = np.round(diagonal, TIE_DECIMALS)
+        low = ranked <= LOW_WINDOW * max(float(ranked.min()), 1e-3)
+        low[np.argsort(ranked, kind="stable")[:LOW_PAIRS]] = True
         signs = np.random.default_rng(0).choice([-1.0, 1.0], size=diagonal.size)
         vector = np.where(low, signs / np.maximum(np.abs(diagonal), 1e-3), 0.0)
         vector /= np.linalg.norm(vector)
-        vector[np.argmin(diagonal)] += 1.0
+        vector[np.argmin(ranked)] += 1.0
         norm = float(np.linalg.norm(spread))
         if norm > 0:
             vector += SPREAD_WEIGHT * spread / norm
