@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 import numpy as np
@@ -69,12 +70,19 @@ def with_virtuals(coeff: np.ndarray, occ: np.ndarray, overlap: np.ndarray
     >>> bool(np.allclose(coeff.T @ s @ coeff, np.eye(13))), occ.tolist()[4:6]
     (True, [2.0, 0.0])
     """
-    if coeff.ndim == 3:
-        pairs = [with_virtuals(c, o, overlap) for c, o in zip(coeff, occ, strict=True)]
-        return np.array([c for c, _ in pairs]), np.array([o for _, o in pairs])
     values, vectors = scipy.linalg.eigh(overlap)
     keep = values > NULL_OVERLAP * values.max()
     orthonormal = vectors[:, keep] / np.sqrt(values[keep])  # X^T S X = 1
+    if coeff.ndim == 3:  # one orthonormal basis for both spins
+        pairs = [_completed(c, o, overlap, orthonormal)
+                 for c, o in zip(coeff, occ, strict=True)]
+        return np.array([c for c, _ in pairs]), np.array([o for _, o in pairs])
+    return _completed(coeff, occ, overlap, orthonormal)
+
+
+def _completed(coeff: np.ndarray, occ: np.ndarray, overlap: np.ndarray,
+               orthonormal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One spin of :func:`with_virtuals`, given an S-orthonormal basis of the AO space."""
     occupied = coeff[:, occ > 0]
     inside = orthonormal.T @ overlap @ occupied  # the occupied space in that basis
     complete, _ = np.linalg.qr(inside, mode="complete")
@@ -106,8 +114,6 @@ def accept_if_converged(mf, coeff: np.ndarray, occ: np.ndarray, e_saved: float,
     >>> bool(abs(mf.mo_energy - done.mo_energy).max() < 1e-6)
     True
     """
-    import time
-
     start = time.perf_counter()
     overlap = np.asarray(mf.get_ovlp())
     mo_coeff, mo_occ = with_virtuals(np.asarray(coeff), np.asarray(occ), overlap)

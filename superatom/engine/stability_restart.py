@@ -132,8 +132,7 @@ class TrialRotations:
         if known is None:
             return None
         basis, images = known
-        projected = basis.T @ images
-        values, ritz = np.linalg.eigh((projected + projected.T) / 2)
+        values, ritz = _ritz(basis, images)
         log.info("stability analysis: %d saved trial rotations reused, lowest Ritz value "
                  "%.6f Ha", self.reused, values[0])
         starts = [basis @ ritz[:, i] for i in range(min(count, ritz.shape[1]))]
@@ -180,18 +179,14 @@ def carry(source: str, target: str, keep: int = 6) -> int:
             group = handle[GROUP]
             e_tot = float(group.attrs["e_tot"])
             coeff, occ = np.asarray(group["mo_coeff"]), np.asarray(group["mo_occ"])
-            count = len(group["x"]) if "x" in group else 0
-            pairs = [(np.asarray(group[f"x/{i}"]), np.asarray(group[f"hx/{i}"]))
-                     for i in range(count) if f"hx/{i}" in group]
+            pairs = _group_pairs(group)
     except (OSError, KeyError, ValueError):
         return 0
     if not pairs:
         return 0
     basis, images = _orthonormal_span(np.array([x for x, _ in pairs]).T,
                                       np.array([hx for _, hx in pairs]).T)
-    projected = basis.T @ images
-    _, ritz = np.linalg.eigh((projected + projected.T) / 2)
-    ritz = ritz[:, :keep]
+    ritz = _ritz(basis, images)[1][:, :keep]
     options = {"compression": "gzip", "shuffle": True}
     with h5py.File(target, "a") as handle:
         if GROUP in handle:
@@ -206,6 +201,19 @@ def carry(source: str, target: str, keep: int = 6) -> int:
             group.create_dataset(f"hx/{i}", data=(images @ ritz[:, i]).astype(np.float32),
                                  **options)
     return int(ritz.shape[1])
+
+
+def _group_pairs(group) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``(x, hx)`` pairs of a saved group, in the order they were written."""
+    count = len(group["x"]) if "x" in group else 0
+    return [(np.asarray(group[f"x/{i}"]), np.asarray(group[f"hx/{i}"]))
+            for i in range(count) if f"hx/{i}" in group]
+
+
+def _ritz(basis: np.ndarray, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ritz values (Hartree, ascending) and vectors of the Hessian on an orthonormal span."""
+    projected = basis.T @ images
+    return np.linalg.eigh((projected + projected.T) / 2)
 
 
 def _orthonormal_span(vectors: np.ndarray, images: np.ndarray
@@ -234,9 +242,7 @@ def _read_pairs(path: str, mf) -> tuple[list, list] | None:
             group = handle[GROUP]
             maps = _space_maps(float(group.attrs["e_tot"]), np.asarray(group["mo_coeff"]),
                                np.asarray(group["mo_occ"]), mf)
-            count = len(group["x"]) if maps is not None and "x" in group else 0
-            pairs = [(np.asarray(group[f"x/{i}"]), np.asarray(group[f"hx/{i}"]))
-                     for i in range(count) if f"hx/{i}" in group]
+            pairs = _group_pairs(group) if maps is not None else []
     except (OSError, KeyError, ValueError):  # torn, locked or foreign file
         return None
     if not pairs or pairs[0][0].size != sum(v.shape[0] * o.shape[0] for v, o in maps):
